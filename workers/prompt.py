@@ -1,0 +1,111 @@
+"""The structured control prefix that conditions every generator.
+
+The prompt is not free text. Control words are special tokens that the tokenizer never
+produces from user data, and every attribute value passes through ``sanitize_value`` first,
+so a product title cannot inject instructions: at worst it is odd-looking data.
+
+Format v1 (one line, no spaces around control tokens)::
+
+    <|bos|><|task|>ad<|locale|>zh<|channel|>feed_card<|persona|>price_sensitive
+    <|item|><|attr|>title=...<|attr|>brand=...<|attr|>price=199.00 CNY ...<|copy|>
+
+The model writes the copy after ``<|copy|>`` and ends it with ``<|eos|>``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from workers.domain import ContentRequest, Item
+
+PROMPT_FORMAT_VERSION = "1"
+
+PAD = "<|pad|>"
+BOS = "<|bos|>"
+EOS = "<|eos|>"
+UNK = "<|unk|>"
+TASK = "<|task|>"
+LOCALE = "<|locale|>"
+CHANNEL = "<|channel|>"
+PERSONA = "<|persona|>"
+ITEM = "<|item|>"
+ATTR = "<|attr|>"
+COPY = "<|copy|>"
+
+SPECIAL_TOKENS: tuple[str, ...] = (PAD, BOS, EOS, UNK, TASK, LOCALE, CHANNEL, PERSONA, ITEM, ATTR, COPY)
+
+MAX_TITLE_CHARS = 80
+MAX_VALUE_CHARS = 48
+MAX_KEY_CHARS = 24
+MAX_FREE_ATTRIBUTES = 8
+MAX_ITEMS = 4
+
+# Anything that could be read as a control token, and the key/value separator in keys.
+_CONTROL_FRAGMENT = re.compile(r"<\||\|>")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def sanitize_value(raw: str, limit: int = MAX_VALUE_CHARS) -> str:
+    """Make one attribute value safe to place in the prompt: data, never control."""
+    text = unicodedata.normalize("NFKC", raw)
+    # Control and format characters (Cc, Cf) include NUL, bidi overrides and zero-width
+    # joiners that could hide text from a reviewer; they never carry product facts.
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+    previous = None
+    while previous != text:  # "<<||" would reassemble after one pass
+        previous = text
+        text = _CONTROL_FRAGMENT.sub("", text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    return text[:limit].strip()
+
+
+def sanitize_key(raw: str) -> str:
+    """Attribute keys are identifiers: lower case, no separator, bounded."""
+    key = sanitize_value(raw, MAX_KEY_CHARS).lower().replace("=", "_").replace(" ", "_")
+    return key
+
+
+def item_fields(item: Item) -> list[tuple[str, str]]:
+    """The ordered (key, value) pairs that describe one item in the prompt."""
+    fields: list[tuple[str, str]] = [
+        ("title", sanitize_value(item.title, MAX_TITLE_CHARS)),
+        ("brand", sanitize_value(item.brand)),
+    ]
+    if item.category_path:
+        fields.append(("category", sanitize_value(item.category_path[-1])))
+    fields.append(("price", sanitize_value(f"{item.price} {item.currency}")))
+    reserved = {"title", "brand", "category", "price"}
+    free = sorted(
+        (sanitize_key(k), sanitize_value(v)) for k, v in item.attributes.items() if sanitize_key(k)
+    )
+    for key, value in free:
+        if key in reserved or not value:
+            continue
+        fields.append((key, value))
+        reserved.add(key)
+        if len(fields) >= 4 + MAX_FREE_ATTRIBUTES:
+            break
+    return [(k, v) for k, v in fields if v]
+
+
+def build_prompt(request: ContentRequest) -> str:
+    """Render the control prefix for one request (format v1)."""
+    segment = request.persona.segment if request.persona else "general"
+    parts = [
+        BOS,
+        TASK,
+        request.kind,
+        LOCALE,
+        request.locale,
+        CHANNEL,
+        request.channel,
+        PERSONA,
+        segment,
+    ]
+    for item in request.items[:MAX_ITEMS]:
+        parts.append(ITEM)
+        for key, value in item_fields(item):
+            parts.append(f"{ATTR}{key}={value}")
+    parts.append(COPY)
+    return "".join(parts)
