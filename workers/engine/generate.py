@@ -1,0 +1,314 @@
+"""Batched decoding with a KV cache: ``OnnxGenerator.generate``.
+
+The batch is LEFT padded, so every row's newest token sits in the last column and one
+``[batch, 1]`` step serves all rows. Padding is invisible to a row: its attention mask hides
+pad keys, and ``position_ids = cumsum(mask) - 1`` (clipped at 0) gives its real tokens the
+positions they would have alone. Sampling state is per row (see ``sampling``), so a row's
+output does not depend on what else is in the batch, up to float rounding differences between
+batch shapes in the graph's own kernels.
+
+Flow: encode -> one prefill over the padded prompts -> per step: choose a token per live
+row on the host (penalty, banned mask, filters, draw), stop rows on a stop id or their own
+``max_new_tokens``, drop finished rows from the cache when the runner says it pays, feed the
+new tokens as a one-column step. Presents of step t are the pasts of step t+1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from workers.engine.banned import BannedTermIndex, normalize_terms
+from workers.engine.errors import EngineError, InvalidRequestError, ModelLoadError
+from workers.engine.model import TOKENIZER_FILE, LoadedModel, RuntimeOptions, load_model
+from workers.engine.records import (
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    GenerationTiming,
+)
+from workers.engine.runner import BoundRunner, HostRunner, KvRunner
+from workers.engine.sampling import apply_repetition_penalty, row_rng, select_token
+from workers.engine.tokenizer import TextTokenizer
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+
+DEFAULT_EOS = "<|eos|>"
+DEFAULT_PAD = "<|pad|>"
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorConfig:
+    """Engine knobs that are not per request."""
+
+    # Extra ids that end a row like EOS does (EOS itself is always a stop id).
+    stop_token_ids: tuple[int, ...] = ()
+    # None: IO binding exactly when the session runs on CUDA.
+    use_io_binding: bool | None = None
+    # BoundRunner drops finished rows once live rows <= this fraction of the batch.
+    device_compact_below: float = 0.5
+    # Banned-term indexes are built once per distinct term set (one per locale in practice).
+    banned_cache_size: int = 16
+
+
+@dataclass(slots=True)
+class _Row:
+    """Decoding state of one request inside a batch."""
+
+    request: GenerationRequest
+    prompt_len: int
+    rng: np.random.Generator
+    seen: npt.NDArray[np.bool_]
+    banned: BannedTermIndex | None
+    # max_new_tokens, cut so the row never runs past the trained context (by its own
+    # length, not the padded width, so the cut does not depend on the batch).
+    max_tokens: int
+    tail: bytes = b""
+    tokens: list[int] = field(default_factory=list)
+    finish: FinishReason | None = None
+
+
+def left_pad(encoded: Sequence[Sequence[int]], pad_id: int) -> tuple[IntArray, IntArray, IntArray]:
+    """input_ids, attention_mask and position_ids for a left-padded batch."""
+    width = max(len(ids) for ids in encoded)
+    input_ids = np.full((len(encoded), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encoded), width), dtype=np.int64)
+    for row, ids in enumerate(encoded):
+        input_ids[row, width - len(ids) :] = ids
+        mask[row, width - len(ids) :] = 1
+    positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
+    return input_ids, mask, positions
+
+
+def _special_id(
+    model: LoadedModel, tokenizer: TextTokenizer, role: str, default: str
+) -> int | None:
+    """Resolve a special token id from the manifest, cross-checked against the tokenizer."""
+    entry = model.manifest.special_tokens.get(role)
+    text = entry.token if entry and entry.token else default
+    from_tokenizer = tokenizer.token_to_id(text)
+    if entry is not None and entry.id is not None:
+        if from_tokenizer is not None and from_tokenizer != entry.id:
+            raise ModelLoadError(
+                f"manifest says {role} {text!r} is id {entry.id}, tokenizer says {from_tokenizer}"
+            )
+        return entry.id
+    return from_tokenizer
+
+
+class OnnxGenerator:
+    """Writes texts for batches of requests with one loaded model."""
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        tokenizer: TextTokenizer,
+        config: GeneratorConfig | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config or GeneratorConfig()
+        eos = _special_id(model, tokenizer, "eos", DEFAULT_EOS)
+        if eos is None:
+            raise ModelLoadError("no eos token in the manifest or the tokenizer")
+        pad = _special_id(model, tokenizer, "pad", DEFAULT_PAD)
+        self.eos_id = eos
+        # Pad content never matters (masked), but it must be a valid id.
+        self.pad_id = eos if pad is None else pad
+        self.stop_ids = frozenset((eos, *self.config.stop_token_ids))
+        self.vocab_size = self._check_vocab()
+        self._banned: OrderedDict[tuple[bytes, ...], BannedTermIndex] = OrderedDict()
+
+    @classmethod
+    def from_folder(
+        cls,
+        folder: str | Path,
+        options: RuntimeOptions | None = None,
+        config: GeneratorConfig | None = None,
+    ) -> OnnxGenerator:
+        """Load, verify and wrap a model folder (model.onnx, tokenizer.json, manifest.json)."""
+        model = load_model(folder, options)
+        tokenizer = TextTokenizer.from_file(Path(folder) / TOKENIZER_FILE)
+        return cls(model, tokenizer, config)
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version
+
+    @property
+    def model_sha256(self) -> str:
+        return self.model.model_sha256
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return self.model.providers
+
+    def _check_vocab(self) -> int:
+        vocab = self.tokenizer.vocab_size
+        declared = self.model.manifest.vocab_size
+        # The graph may pad its vocab (e.g. to a multiple of 64); it may never be smaller.
+        if declared is not None and declared < vocab:
+            raise ModelLoadError(f"manifest vocab_size {declared} < tokenizer vocab {vocab}")
+        return declared or vocab
+
+    def check(self, request: GenerationRequest) -> None:
+        """Raise ``InvalidRequestError`` if the request cannot be served (route it to the DLQ)."""
+        self._check_one(request, len(self.tokenizer.encode(request.prompt)))
+
+    def _check_one(self, request: GenerationRequest, prompt_len: int) -> None:
+        if request.max_new_tokens < 1:
+            raise InvalidRequestError(f"max_new_tokens must be >= 1, got {request.max_new_tokens}")
+        if prompt_len == 0:
+            raise InvalidRequestError("prompt encodes to no tokens")
+        limit = self.model.manifest.max_positions
+        if limit is not None and prompt_len >= limit:
+            raise InvalidRequestError(f"prompt has {prompt_len} tokens, model context is {limit}")
+
+    def banned_index(self, terms: Iterable[str]) -> BannedTermIndex | None:
+        """The (cached) mask structure for a term set; None when there is nothing to ban."""
+        key = normalize_terms(terms)
+        if not key:
+            return None
+        index = self._banned.get(key)
+        if index is None:
+            index = BannedTermIndex.build(
+                (term.decode() for term in key), self.tokenizer.token_bytes()
+            )
+            self._banned[key] = index
+            while len(self._banned) > self.config.banned_cache_size:
+                self._banned.popitem(last=False)
+        else:
+            self._banned.move_to_end(key)
+        return index
+
+    def _runner(self, batch: int) -> KvRunner:
+        bind = self.config.use_io_binding
+        if bind is None:
+            bind = self.model.on_cuda
+        if not bind:
+            return HostRunner(self.model.session, self.model.signature, batch)
+        device = "cuda" if self.model.on_cuda else "cpu"
+        return BoundRunner(
+            self.model.session,
+            self.model.signature,
+            batch,
+            device=device,
+            compact_below=self.config.device_compact_below,
+        )
+
+    def _new_row(self, request: GenerationRequest, ids: Sequence[int]) -> _Row:
+        seen = np.zeros(self.vocab_size, dtype=np.bool_)
+        seen[np.asarray(ids, dtype=np.int64)] = True
+        return _Row(
+            request=request,
+            prompt_len=len(ids),
+            rng=row_rng(request.seed),
+            seen=seen,
+            banned=self.banned_index(request.banned_terms),
+            max_tokens=self._token_budget(request, len(ids)),
+        )
+
+    def _token_budget(self, request: GenerationRequest, prompt_len: int) -> int:
+        limit = self.model.manifest.max_positions
+        if limit is None:
+            return request.max_new_tokens
+        return max(1, min(request.max_new_tokens, limit - prompt_len))
+
+    def _choose(self, row: _Row, logits: FloatArray) -> int:
+        """Penalise, mask and pick one row's next token; EOS if the mask left nothing."""
+        if np.isnan(logits).any():
+            raise EngineError("model produced NaN logits")
+        params = row.request.sampling
+        apply_repetition_penalty(logits, row.seen, params.repetition_penalty)
+        if row.banned is not None:
+            row.banned.apply(logits, row.tail)
+            if not np.isfinite(logits).any():
+                return self.eos_id
+        return select_token(logits, params, row.rng)
+
+    def _advance(self, row: _Row, token: int) -> None:
+        if token in self.stop_ids:
+            row.finish = "eos"
+            return
+        row.tokens.append(token)
+        row.seen[token] = True
+        if row.banned is not None:
+            row.tail = row.banned.advance(row.tail, token)
+        if len(row.tokens) >= row.max_tokens:
+            row.finish = "length"
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResult]:
+        """Write one text per request, in order. Raises ``InvalidRequestError`` on bad input."""
+        if not requests:
+            return []
+        encoded = self.tokenizer.encode_batch([request.prompt for request in requests])
+        for position, (request, ids) in enumerate(zip(requests, encoded, strict=True)):
+            try:
+                self._check_one(request, len(ids))
+            except InvalidRequestError as exc:
+                raise InvalidRequestError(f"request {position}: {exc}") from exc
+        rows = [self._new_row(request, ids) for request, ids in zip(requests, encoded, strict=True)]
+        input_ids, mask, positions = left_pad(encoded, self.pad_id)
+
+        started = time.perf_counter()
+        runner = self._runner(len(rows))
+        logits = runner.forward(input_ids, mask, positions)
+        prefill_s = time.perf_counter() - started
+        batch = rows  # rows still in the runner's batch, in its row order
+        steps = 0
+        while True:
+            next_ids = np.full((len(batch), 1), self.pad_id, dtype=np.int64)
+            for j, row in enumerate(batch):
+                if row.finish is None:
+                    token = self._choose(row, logits[j])
+                    self._advance(row, token)
+                    next_ids[j, 0] = token
+            steps += 1
+            live = [j for j, row in enumerate(batch) if row.finish is None]
+            if not live:
+                break
+            if runner.should_compact(len(live), len(batch)):
+                keep = np.asarray(live, dtype=np.int64)
+                runner.keep_rows(keep)
+                batch = [batch[j] for j in live]
+                mask = mask[keep]
+                next_ids = next_ids[keep]
+            # The new token's position is the count of real tokens before it.
+            step_positions = mask.sum(axis=1, keepdims=True)
+            new_column = np.array(
+                [[1 if row.finish is None else 0] for row in batch], dtype=np.int64
+            )
+            mask = np.concatenate([mask, new_column], axis=1)
+            logits = runner.forward(next_ids, mask, step_positions)
+        decode_s = time.perf_counter() - started - prefill_s
+
+        timing = GenerationTiming(
+            batch_size=len(rows),
+            padded_prompt_tokens=int(input_ids.shape[1]),
+            steps=steps,
+            prefill_s=prefill_s,
+            decode_s=decode_s,
+        )
+        return [self._result(row, timing) for row in rows]
+
+    def _result(self, row: _Row, timing: GenerationTiming) -> GenerationResult:
+        finish: FinishReason = row.finish or "length"
+        return GenerationResult(
+            text=self.tokenizer.decode(row.tokens),
+            token_ids=tuple(row.tokens),
+            num_new_tokens=len(row.tokens) + (1 if finish == "eos" else 0),
+            prompt_tokens=row.prompt_len,
+            finish_reason=finish,
+            timing=timing,
+        )

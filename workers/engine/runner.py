@@ -1,0 +1,159 @@
+"""Run one forward step of the graph and keep its KV cache between steps.
+
+Two runners share one interface so the decoding loop does not care where tensors live:
+
+- ``HostRunner`` calls ``session.run`` with numpy arrays. On CPU that is already zero-copy
+  enough, and dropping finished rows is a cheap numpy take, so it compacts eagerly.
+- ``BoundRunner`` uses IO binding: presents stay on the device as ``OrtValue``s and are bound
+  straight back as the next step's pasts, so the growing cache never crosses PCIe. Only the
+  logits come back to the host for sampling. Dropping rows from a device cache needs a host
+  round trip, so it compacts only once at least half the rows have finished; until then
+  finished rows ride along on pad tokens, which costs a GPU almost nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from workers.engine.signature import ModelSignature
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+
+class KvRunner(Protocol):
+    """One decoding session's forward passes over a batch with a private KV cache."""
+
+    def forward(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        """Run new tokens against the cache; return last-position logits [batch, vocab]."""
+        ...
+
+    def keep_rows(self, rows: IntArray) -> None:
+        """Drop every batch row not listed in ``rows`` from the cache, in that order."""
+        ...
+
+    def should_compact(self, live: int, batch: int) -> bool:
+        """Whether dropping finished rows now pays for itself."""
+        ...
+
+
+def empty_pasts(signature: ModelSignature, batch: int) -> list[npt.NDArray[Any]]:
+    """Zero-length pasts for the prefill, in the graph's KV dtype (fp32 or fp16)."""
+    shape = (batch, signature.num_kv_heads, 0, signature.head_dim)
+    return [np.zeros(shape, dtype=signature.kv_dtype) for _ in range(2 * signature.num_layers)]
+
+
+def past_names(signature: ModelSignature) -> list[str]:
+    """Past input names interleaved key/value per layer, matching ``output_names[1:]``."""
+    names: list[str] = []
+    for key, value in zip(signature.past_keys, signature.past_values, strict=True):
+        names.extend((key, value))
+    return names
+
+
+def _small_inputs(
+    signature: ModelSignature, ids: IntArray, mask: IntArray, positions: IntArray
+) -> dict[str, npt.NDArray[Any]]:
+    feed: dict[str, npt.NDArray[Any]] = {signature.input_ids: ids.astype(signature.ids_dtype)}
+    if signature.attention_mask is not None:
+        feed[signature.attention_mask] = mask.astype(signature.mask_dtype)
+    if signature.position_ids is not None:
+        feed[signature.position_ids] = positions.astype(signature.position_dtype)
+    return feed
+
+
+def _last_logits(logits: npt.NDArray[Any]) -> FloatArray:
+    # fp16 graphs return fp16 logits; sampling always works in fp32 (copy, never a view).
+    return np.array(logits[:, -1, :], dtype=np.float32)
+
+
+class HostRunner:
+    """``session.run`` with numpy pasts; for CPU sessions."""
+
+    def __init__(self, session: Any, signature: ModelSignature, batch: int) -> None:
+        self._session = session
+        self._signature = signature
+        self._output_names = list(signature.output_names)
+        self._past_names = past_names(signature)
+        self._pasts: list[npt.NDArray[Any]] = empty_pasts(signature, batch)
+
+    def forward(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        feed = _small_inputs(self._signature, input_ids, attention_mask, position_ids)
+        feed.update(zip(self._past_names, self._pasts, strict=True))
+        outputs = self._session.run(self._output_names, feed)
+        self._pasts = list(outputs[1:])
+        return _last_logits(outputs[0])
+
+    def keep_rows(self, rows: IntArray) -> None:
+        self._pasts = [past[rows] for past in self._pasts]
+
+    def should_compact(self, live: int, batch: int) -> bool:
+        return live < batch
+
+
+class BoundRunner:
+    """IO binding with pasts kept on ``device`` (``"cuda"``; ``"cpu"`` exercises it in tests)."""
+
+    def __init__(
+        self,
+        session: Any,
+        signature: ModelSignature,
+        batch: int,
+        device: str = "cuda",
+        device_id: int = 0,
+        compact_below: float = 0.5,
+    ) -> None:
+        self._session = session
+        self._signature = signature
+        self._device = device
+        self._device_id = device_id
+        self._compact_below = compact_below
+        self._past_names = past_names(signature)
+        self._present_names = list(signature.output_names[1:])
+        # Host arrays for the prefill (zero-length, nothing to copy), OrtValues afterwards.
+        self._pasts: list[Any] = list(empty_pasts(signature, batch))
+
+    def forward(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        binding = self._session.io_binding()
+        for name, array in _small_inputs(
+            self._signature, input_ids, attention_mask, position_ids
+        ).items():
+            binding.bind_cpu_input(name, array)
+        for name, past in zip(self._past_names, self._pasts, strict=True):
+            if isinstance(past, np.ndarray):
+                binding.bind_cpu_input(name, past)
+            else:
+                binding.bind_ortvalue_input(name, past)
+        binding.bind_output(self._signature.logits, "cpu")
+        for name in self._present_names:
+            # Let onnxruntime allocate presents on the device; we get OrtValues back.
+            binding.bind_output(name, self._device, self._device_id)
+        self._session.run_with_iobinding(binding)
+        outputs = binding.get_outputs()
+        self._pasts = list(outputs[1:])
+        return _last_logits(outputs[0].numpy())
+
+    def keep_rows(self, rows: IntArray) -> None:
+        kept: list[Any] = []
+        for past in self._pasts:
+            host = past if isinstance(past, np.ndarray) else past.numpy()
+            sliced = np.ascontiguousarray(host[rows])
+            if self._device == "cpu":
+                # A CPU OrtValue would alias the numpy buffer; binding the array is simpler.
+                kept.append(sliced)
+            else:
+                kept.append(ort.OrtValue.ortvalue_from_numpy(sliced, self._device, self._device_id))
+        self._pasts = kept
+
+    def should_compact(self, live: int, batch: int) -> bool:
+        return live < batch and live <= self._compact_below * batch

@@ -1,0 +1,1 @@
+"""The stateless generator: content requests in, guarded copy out."""

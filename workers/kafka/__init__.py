@@ -1,0 +1,1 @@
+"""The Kafka edge: the only modules that talk to a broker."""

@@ -1,0 +1,89 @@
+"""Settings from the environment (prefix ``COPYFLOW_``), built once in ``main()`` and passed in.
+
+``KAFKA_BOOTSTRAP`` is honoured as well, because every tool in the project (tests, scripts,
+the demo) uses that one name to point at a broker.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "copyflow-tiny-v1"
+
+
+class TopicSettings(BaseSettings):
+    """Topic names; see the README's topic table for keys and schemas."""
+
+    model_config = SettingsConfigDict(env_prefix="COPYFLOW_TOPIC_")
+
+    product_created: str = "product-created"
+    user_behavior: str = "user-behavior"
+    content_requests: str = "content-requests"
+    descriptions: str = "content-descriptions"
+    ads: str = "content-ads"
+    recommendations: str = "content-recommendations"
+    dead_letter: str = "copyflow-dlq"
+
+
+class Settings(BaseSettings):
+    """Everything a copyflow process can be told from outside."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COPYFLOW_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    bootstrap_servers: str = Field(
+        default=DEFAULT_BOOTSTRAP,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "COPYFLOW_BOOTSTRAP_SERVERS"),
+    )
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+
+    schema_registry_url: str | None = None
+    schema_registry_basic_auth: SecretStr | None = None
+
+    group_id: str = "copyflow-generator"
+    delivery: Literal["exactly_once", "at_least_once"] = "exactly_once"
+    transactional_id_prefix: str = "copyflow-generator"
+
+    model_dir: Path = DEFAULT_MODEL_DIR
+    use_gpu: bool = True
+    cpu_threads: int = Field(default=0, description="0 = one per physical core")
+
+    max_batch_size: int = 16
+    max_batch_wait_ms: int = 50
+    max_resample_attempts: int = 2
+    locales_for_catalog: tuple[str, ...] = ()
+
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+
+    def kafka_common(self) -> dict[str, str]:
+        """librdkafka properties shared by every client of this process."""
+        conf = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            conf["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            conf["sasl.password"] = self.sasl_password.get_secret_value()
+        return conf
+
+
+def bootstrap_from_env(default: str = DEFAULT_BOOTSTRAP) -> str:
+    """The broker every tool should use: KAFKA_BOOTSTRAP, else the dev broker."""
+    return os.environ.get("KAFKA_BOOTSTRAP") or default
