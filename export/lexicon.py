@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a data table: one product type per line reads better than wrapped)
 """Catalog lexicon: categories, product types, brands and attribute values in zh and en.
 
 Everything here is invented or generic. Values are (zh, en) pairs so one product renders

@@ -26,7 +26,9 @@ def dedupe_transposed_initializers(model: onnx.ModelProto, min_elements: int = 4
         if array.ndim != 2 or array.size < min_elements or name in replaced:
             continue
         for source in by_shape.get((array.shape[1], array.shape[0]), []):
-            if source != name and source not in replaced and np.array_equal(arrays[source].T, array):
+            if source == name or source in replaced:
+                continue
+            if np.array_equal(arrays[source].T, array):
                 replaced[name] = source
                 break
     if not replaced:

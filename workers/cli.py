@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
@@ -115,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a local causal LM checkpoint to a model folder")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_export)
+
+    # Subcommands that live with their own subsystems register themselves here.
+    for module in ("workers.ops.cli", "workers.profiles.cli", "workers.evaluation.cli"):
+        try:
+            register = importlib.import_module(module).register
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module.startswith(exc.name):
+                continue  # that subsystem is not installed in this build
+            raise
+        register(sub)
     return parser
 
 
