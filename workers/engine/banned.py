@@ -106,7 +106,10 @@ class BannedTermIndex:
         return (tail + self.folded_tokens[token_id])[-self.tail_bytes :]
 
     def banned_now(self, tail: bytes) -> list[IdArray]:
-        """Id sets that would complete a term straddling the end of ``tail``."""
+        """Id sets that would complete a term straddling the end of ``tail``.
+
+        ``tail`` must come from ``advance`` (it is folded and trimmed there, once per token).
+        """
         if not tail:
             return []
         return [ids for head, ids in self.continuations if tail.endswith(head)]
