@@ -51,7 +51,10 @@ def _free_values(category: Category, key: str) -> tuple[Pair, ...]:
 
 
 def _title(
-    rng: random.Random, category: Category, ptype: ProductType, brand: Pair,
+    rng: random.Random,
+    category: Category,
+    ptype: ProductType,
+    brand: Pair,
     specs: tuple[tuple[str, Pair], ...],
 ) -> Pair:
     if "book_title" in category.extra:

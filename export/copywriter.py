@@ -24,8 +24,22 @@ LIMITS: dict[Locale, dict[str, int]] = {
 # How many fact clauses each channel wants at most.
 FACT_BUDGET = {"detail_page": 6, "feed_card": 3, "search_ad": 1, "push": 1}
 FREE_KEYS = frozenset(
-    {"color", "material", "style", "size", "shoe_size", "skin_type", "scent", "shade", "finish",
-     "author", "format", "age", "flavor", "life_stage"}
+    {
+        "color",
+        "material",
+        "style",
+        "size",
+        "shoe_size",
+        "skin_type",
+        "scent",
+        "shade",
+        "finish",
+        "author",
+        "format",
+        "age",
+        "flavor",
+        "life_stage",
+    }
 )
 # Which fact kinds lead, per persona segment (lower rank first).
 PERSONA_ORDER: dict[str, tuple[str, ...]] = {
@@ -114,7 +128,9 @@ def facts(rng: random.Random, v: ItemView, locale: Locale, segment: str) -> list
     for key, value in v.attrs:
         if key == "original_price":
             continue
-        kind = key if key in ("color", "material", "style") else "free" if key in FREE_KEYS else "spec"
+        kind = (
+            key if key in ("color", "material", "style") else "free" if key in FREE_KEYS else "spec"
+        )
         template = rng.choice(table.get(key, generic))
         out.append(Fact(kind, template.format(v=value, k=key.replace("_", " "))))
     price = _price_zh(rng, v) if locale == "zh" else _price_en(rng, v)
@@ -189,7 +205,11 @@ def _single_zh(rng: random.Random, req: ContentRequest, v: ItemView, s: Shape, s
         parts = [name, *[f.text for f in chosen], price.text]
         return "｜".join(parts)
     if channel == "push":
-        body = "，".join([price.text, *[f.text for f in chosen]] if price_first else [*[f.text for f in chosen], price.text])
+        body = "，".join(
+            [price.text, *[f.text for f in chosen]]
+            if price_first
+            else [*[f.text for f in chosen], price.text]
+        )
         text = f"{name}，{body}" if body else name
         return f"{lead}！{text}" if lead else text
     intro = rng.choice(P.INTRO_ZH).format(name=name)
@@ -206,9 +226,9 @@ def _single_zh(rng: random.Random, req: ContentRequest, v: ItemView, s: Shape, s
         rest = rest[take:]
     cta = rng.choice(P.CTA_ZH[kind]) if channel in ("detail_page", "feed_card") else ""
     end = "！" if kind == "ad" else "。"
-    text = end.join(sentences) + end
     if cta:
-        text += cta + end
+        sentences.append(cta)
+    text = "。".join(sentences) + end
     if lead:
         text = f"{lead}{rng.choice(('！', '：', '，'))}{text}"
     return text
@@ -222,8 +242,9 @@ def _single_en(rng: random.Random, req: ContentRequest, v: ItemView, s: Shape, s
     name = v.short if s.short_name else v.title
     lead = rng.choice(P.LEAD_EN[segment]) if s.lead else ""
     channel, kind = req.channel, req.kind
-    nps = [f.text for f in chosen if f.kind != "benefit"]
-    benefits = [_cap(f.text) + "." for f in chosen if f.kind == "benefit"]
+    # Brand and benefit clauses are not noun phrases; they read as their own fragments.
+    nps = [f.text for f in chosen if f.kind not in ("benefit", "brand")]
+    benefits = [_cap(f.text) + "." for f in chosen if f.kind in ("benefit", "brand")]
     if channel == "search_ad":
         return " | ".join([name, *[_cap(f.text) for f in chosen], _cap(price.text)])
     if channel == "push":
@@ -235,8 +256,16 @@ def _single_en(rng: random.Random, req: ContentRequest, v: ItemView, s: Shape, s
     if channel == "detail_page":
         sentences.append(rng.choice(P.INTRO_EN).format(name=name).replace("the The ", "The "))
         if nps:
-            frame = rng.choice(("It brings {l}.", "You get {l}.", "Highlights include {l}.",
-                                "Expect {l}.", "Inside: {l}.", "It offers {l}."))
+            frame = rng.choice(
+                (
+                    "It brings {l}.",
+                    "You get {l}.",
+                    "Highlights include {l}.",
+                    "Expect {l}.",
+                    "Inside: {l}.",
+                    "It offers {l}.",
+                )
+            )
             sentences.append(frame.format(l=_en_list(nps)))
     else:
         lead_np = f"{_cap(_the(name))} with {_en_list(nps)}." if nps else f"{_cap(_the(name))}."
@@ -257,7 +286,9 @@ def _single_en(rng: random.Random, req: ContentRequest, v: ItemView, s: Shape, s
     return fix_articles(text)
 
 
-def _rec_zh(rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shape, segment: str) -> str:
+def _rec_zh(
+    rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shape, segment: str
+) -> str:
     items = []
     for v in vs:
         name = v.short if s.short_name else v.title
@@ -267,7 +298,8 @@ def _rec_zh(rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shap
             fact = others[0].text if others else None
         phrase = rng.choice(P.REC_ITEM_ZH).format(name=name, price=v.price)
         items.append(f"{phrase}，{fact}" if fact else phrase)
-    intro = rng.choice(P.REC_INTRO_ZH[segment]) if s.lead else rng.choice(P.REC_SHORT_ZH)
+    table = P.REC_INTRO_ZH if len(vs) > 1 else P.REC_ONE_ZH
+    intro = rng.choice(table[segment]) if s.lead else rng.choice(P.REC_SHORT_ZH)
     if len(vs) == 1:
         body = rng.choice(P.REC_SINGLE_ZH).format(
             intro=intro, intro_short=rng.choice(P.REC_SHORT_ZH), item=items[0]
@@ -276,11 +308,17 @@ def _rec_zh(rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shap
         body = f"{intro}：" + "；".join(items)
     if req.channel == "push":
         return body
-    cta = rng.choice(P.CTA_ZH["recommendation"]) if req.channel == "detail_page" or rng.random() < 0.5 else ""
+    cta = (
+        rng.choice(P.CTA_ZH["recommendation"])
+        if req.channel == "detail_page" or rng.random() < 0.5
+        else ""
+    )
     return f"{body}。{cta}。" if cta else f"{body}。"
 
 
-def _rec_en(rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shape, segment: str) -> str:
+def _rec_en(
+    rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shape, segment: str
+) -> str:
     items = []
     for v in vs:
         name = v.short if s.short_name else v.title
@@ -288,15 +326,20 @@ def _rec_en(rng: random.Random, req: ContentRequest, vs: list[ItemView], s: Shap
         phrase = rng.choice(template).format(name=name, price=v.price, c=v.currency)
         if s.n_facts and req.channel == "detail_page":
             others, _ = _split_price(facts(rng, v, "en", segment))
-            nps = [f.text for f in others if f.kind != "benefit"]
+            nps = [f.text for f in others if f.kind not in ("benefit", "brand")]
             if nps:
                 phrase += f", with {nps[0]}"
         items.append(phrase)
-    intro = rng.choice(P.REC_INTRO_EN[segment]) if s.lead else "For you"
+    table = P.REC_INTRO_EN if len(vs) > 1 else P.REC_ONE_EN
+    intro = rng.choice(table[segment]) if s.lead else "For you"
     body = f"{intro}: " + ("; ".join(items) if len(items) > 1 else items[0]) + "."
     if req.channel == "push":
         return fix_articles(body)
-    cta = rng.choice(P.CTA_EN["recommendation"]) if req.channel == "detail_page" or rng.random() < 0.5 else ""
+    cta = (
+        rng.choice(P.CTA_EN["recommendation"])
+        if req.channel == "detail_page" or rng.random() < 0.5
+        else ""
+    )
     return fix_articles(f"{body} {cta}" if cta else body)
 
 

@@ -43,8 +43,11 @@ _REC_ITEMS: dict[Channel, tuple[tuple[int, ...], tuple[float, ...]]] = {
     "search_ad": ((1,), (1.0,)),
 }
 _SEGMENT_WEIGHTS: dict[Segment, float] = {
-    "general": 0.28, "price_sensitive": 0.18, "tech_enthusiast": 0.18,
-    "quality_seeker": 0.18, "trend_follower": 0.18,
+    "general": 0.28,
+    "price_sensitive": 0.18,
+    "tech_enthusiast": 0.18,
+    "quality_seeker": 0.18,
+    "trend_follower": 0.18,
 }
 
 
@@ -118,7 +121,9 @@ def make_request(
         locale=locale,
         channel=channel,
         items=tuple(to_item(p, locale) for p in chosen),
-        source=Provenance(topic=f"corpus.{prefix}", partition=0, offset=index, event_id=f"{prefix}-{index}"),
+        source=Provenance(
+            topic=f"corpus.{prefix}", partition=0, offset=index, event_id=f"{prefix}-{index}"
+        ),
         created_at_ms=1_700_000_000_000,
         persona=Persona(segment=segment),
     )

@@ -73,7 +73,7 @@ CATEGORIES: tuple[Category, ...] = (
                         ("color", "weight"), (("轻薄", "Slim"), ("快充", "Fast-Charge"))),
             ProductType(("充电器", "Charger"), (49, 259),
                         (("power", same("20W", "33W", "65W", "100W", "120W")),
-                         ("ports", same("1", "2", "3", "4"))),
+                         ("ports", same("2", "3", "4"))),
                         ("color",), (("氮化镓", "GaN"), ("迷你", "Mini"))),
             ProductType(("蓝牙音箱", "Bluetooth Speaker"), (129, 899),
                         (("power", same("10W", "20W", "30W", "40W")),

@@ -30,8 +30,7 @@ class ParityReport:
     @property
     def ok(self) -> bool:
         return (
-            self.sequences_matched == self.prompts
-            and self.max_prefill_logit_diff <= self.tolerance
+            self.sequences_matched == self.prompts and self.max_prefill_logit_diff <= self.tolerance
         )
 
     def as_dict(self) -> dict[str, Any]:

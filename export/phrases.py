@@ -157,6 +157,20 @@ REC_INTRO_EN: dict[str, tuple[str, ...]] = {
     "quality_seeker": ("Well-made picks for you", "Quality finds for you", "Chosen for their craftsmanship"),
     "trend_follower": ("Stylish picks for you", "Fresh looks for you", "Eye-catching finds for you"),
 }
+REC_ONE_ZH: dict[str, tuple[str, ...]] = {
+    "general": ("为你推荐", "猜你会喜欢", "这件好物值得一看", "根据你的浏览为你推荐"),
+    "price_sensitive": ("好价好物推荐给你", "这件价格很友好", "预算友好的好物"),
+    "tech_enthusiast": ("配置扎实的好物", "懂参数的你可能会喜欢", "按配置为你推荐"),
+    "quality_seeker": ("用料讲究的好物", "做工扎实，推荐给你", "注重品质的你可以看看"),
+    "trend_follower": ("颜值在线的好物", "好看的新品推荐给你", "配色亮眼，推荐给你"),
+}
+REC_ONE_EN: dict[str, tuple[str, ...]] = {
+    "general": ("Picked for you", "You might like this", "A find for you", "Based on your browsing"),
+    "price_sensitive": ("A great-value pick for you", "Easy on the budget", "A good price, picked for you"),
+    "tech_enthusiast": ("A spec-packed pick for you", "For the spec lover in you", "Picked for its specs"),
+    "quality_seeker": ("A well-made pick for you", "A quality find for you", "Chosen for its craftsmanship"),
+    "trend_follower": ("A stylish pick for you", "A fresh look for you", "An eye-catching find for you"),
+}
 REC_SINGLE_ZH = ("{intro}：{item}", "{intro}，{item}", "{item}，{intro_short}")
 REC_SINGLE_EN = ("{intro}: {item}.", "{intro}: the {item}.")
 REC_ITEM_ZH = ("{name}，{price}元", "{name}（{price}元）", "{name}只要{price}元", "{name}，到手{price}元")

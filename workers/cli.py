@@ -30,7 +30,9 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     from workers.settings import Settings
 
     settings = Settings()
-    created = ensure_topics(settings.kafka_common(), all_topics(settings), partitions=args.partitions)
+    created = ensure_topics(
+        settings.kafka_common(), all_topics(settings), partitions=args.partitions
+    )
     print("created: " + (", ".join(created) if created else "nothing (all exist)"))
     return 0
 

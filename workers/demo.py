@@ -73,7 +73,9 @@ def print_table(rows: list[dict[str, Any]], out: TextIO) -> None:
     out.write("-" * 100 + "\n")
     for r in rows:
         flag = "T" if r["fallback"] else ""
-        out.write(f"{r['product_ids'][0]:<10} {r['locale']:<3} {r['kind']:<12} {flag:<2}  {r['text']}\n")
+        out.write(
+            f"{r['product_ids'][0]:<10} {r['locale']:<3} {r['kind']:<12} {flag:<2}  {r['text']}\n"
+        )
 
 
 def run_demo(count: int = 60, out: TextIO = sys.stdout, log: Callable[[str], None] = print) -> int:
@@ -99,7 +101,9 @@ def run_demo(count: int = 60, out: TextIO = sys.stdout, log: Callable[[str], Non
         produce_products(conf, topics.product_created, products)
         log(f"sent {len(products)} products (zh and en) to {topics.product_created}")
         pipeline = build_pipeline(settings)
-        log(f"model {pipeline.generator.model_name} {pipeline.generator.model_version}; generating…")
+        log(
+            f"model {pipeline.generator.model_name} {pipeline.generator.model_version}; generating…"
+        )
         t0 = time.perf_counter()
         stats = GeneratorWorker(settings, pipeline, topics=[topics.product_created]).run(
             idle_timeout_s=20, until=lambda s: s.consumed >= len(products)

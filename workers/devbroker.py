@@ -171,8 +171,14 @@ def start(
         "log4j.logger.kafka.server.KafkaRaftServer=INFO\n"
     )
     java = shutil.which("java") or "java"
-    base = [java, f"-Xmx{heap}", f"-Xms{heap}", "-cp", f"{libs}/*",
-            f"-Dlog4j.configuration=file:{log4j}"]
+    base = [
+        java,
+        f"-Xmx{heap}",
+        f"-Xms{heap}",
+        "-cp",
+        f"{libs}/*",
+        f"-Dlog4j.configuration=file:{log4j}",
+    ]
     cluster_id = uuid.uuid4().hex[:22]
     subprocess.run(
         [*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],

@@ -9,7 +9,9 @@ from typing import Literal
 Locale = Literal["zh", "en"]
 Kind = Literal["description", "ad", "recommendation"]
 Channel = Literal["detail_page", "feed_card", "push", "search_ad"]
-Segment = Literal["general", "price_sensitive", "tech_enthusiast", "quality_seeker", "trend_follower"]
+Segment = Literal[
+    "general", "price_sensitive", "tech_enthusiast", "quality_seeker", "trend_follower"
+]
 
 LOCALES: tuple[Locale, ...] = ("zh", "en")
 KINDS: tuple[Kind, ...] = ("description", "ad", "recommendation")

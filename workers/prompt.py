@@ -33,7 +33,19 @@ ITEM = "<|item|>"
 ATTR = "<|attr|>"
 COPY = "<|copy|>"
 
-SPECIAL_TOKENS: tuple[str, ...] = (PAD, BOS, EOS, UNK, TASK, LOCALE, CHANNEL, PERSONA, ITEM, ATTR, COPY)
+SPECIAL_TOKENS: tuple[str, ...] = (
+    PAD,
+    BOS,
+    EOS,
+    UNK,
+    TASK,
+    LOCALE,
+    CHANNEL,
+    PERSONA,
+    ITEM,
+    ATTR,
+    COPY,
+)
 
 MAX_TITLE_CHARS = 80
 MAX_VALUE_CHARS = 48

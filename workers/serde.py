@@ -69,8 +69,10 @@ class PlainAvroCodec:
         buf = io.BytesIO(data)
         try:
             record = fastavro.schemaless_reader(buf, self.schema, None)
-        except Exception as exc:  # noqa: BLE001 - fastavro raises many types on bad bytes
-            raise BadInput("decode", f"{self.name}: not valid Avro ({type(exc).__name__}: {exc})") from exc
+        except Exception as exc:
+            raise BadInput(
+                "decode", f"{self.name}: not valid Avro ({type(exc).__name__}: {exc})"
+            ) from exc
         if buf.tell() != len(data):
             raise BadInput(
                 "decode",
@@ -111,7 +113,7 @@ class RegistryAvroCodec:
 
         try:
             record = self._deserializer(data, SerializationContext(topic, MessageField.VALUE))
-        except Exception as exc:  # noqa: BLE001 - any decode failure is bad input
+        except Exception as exc:
             raise BadInput("decode", f"{self.name}: {type(exc).__name__}: {exc}") from exc
         if not isinstance(record, dict):
             raise BadInput("decode", f"{self.name}: not a record")

@@ -79,6 +79,9 @@ def read_all(bootstrap: str, topic: str, expect: int, timeout_s: float = 60.0) -
 def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "offsets-probe"})
     md = consumer.list_topics(topic, timeout=10).topics[topic]
-    out = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.partitions}
+    out = {
+        p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+        for p in md.partitions
+    }
     consumer.close()
     return out

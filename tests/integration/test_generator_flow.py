@@ -58,7 +58,9 @@ def test_every_product_gets_a_description_and_an_ad(
             assert len(rec["model_sha256"]) == 64
             # Published text passed every guard; a fallback says which draft guard failed.
             assert all(g["passed"] for g in rec["guards"] if not g["name"].startswith("draft."))
-        assert len({plain_avro_decode("GeneratedContent", m.value())["content_id"] for m in msgs}) == len(msgs)
+        assert len(
+            {plain_avro_decode("GeneratedContent", m.value())["content_id"] for m in msgs}
+        ) == len(msgs)
 
 
 def test_malformed_events_go_to_the_dead_letter_topic(
@@ -69,8 +71,16 @@ def test_malformed_events_go_to_the_dead_letter_topic(
     good = sample_products(2, seed=5)
     behavior = plain_avro_encode(
         "UserBehavior",
-        {"event_id": "e", "user_id": "u", "session_id": "s", "type": "view", "product_id": "P",
-         "query": None, "timestamp": 0, "context": {}},
+        {
+            "event_id": "e",
+            "user_id": "u",
+            "session_id": "s",
+            "type": "view",
+            "product_id": "P",
+            "query": None,
+            "timestamp": 0,
+            "context": {},
+        },
     )
     bad_price = dict(good[0], product_id="P-NEG", event_id="neg", price=good[0]["price"] * -1)
     key = b"same-partition"  # one key: the bad records sit between the good ones
@@ -98,7 +108,9 @@ def test_malformed_events_go_to_the_dead_letter_topic(
     assert "out of range" in facts[2]["reason"]
     assert all(f["source.topic"] == settings.topics.product_created for f in facts)
     descriptions = read_all(kafka_bootstrap, settings.topics.descriptions, expect=2)
-    events = sorted(plain_avro_decode("GeneratedContent", m.value())["source_event_id"] for m in descriptions)
+    events = sorted(
+        plain_avro_decode("GeneratedContent", m.value())["source_event_id"] for m in descriptions
+    )
     assert events == sorted(p["event_id"] for p in good)
 
 
@@ -118,12 +130,28 @@ def test_java_console_consumer_sees_the_outputs(
     libs = devbroker.ensure_jars(devbroker.default_paths())
     out = subprocess.run(
         [
-            "java", "-cp", f"{libs}/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
-            "--bootstrap-server", kafka_bootstrap, "--topic", settings.topics.ads,
-            "--from-beginning", "--max-messages", str(len(products)), "--timeout-ms", "30000",
-            "--isolation-level", "read_committed", "--property", "print.key=true",
+            "java",
+            "-cp",
+            f"{libs}/*",
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            "--bootstrap-server",
+            kafka_bootstrap,
+            "--topic",
+            settings.topics.ads,
+            "--from-beginning",
+            "--max-messages",
+            str(len(products)),
+            "--timeout-ms",
+            "30000",
+            "--isolation-level",
+            "read_committed",
+            "--property",
+            "print.key=true",
             # Avro values are binary and may hold newline bytes: print keys and offsets only.
-            "--property", "print.value=false", "--property", "print.offset=true",
+            "--property",
+            "print.value=false",
+            "--property",
+            "print.offset=true",
         ],
         capture_output=True,
         timeout=90,

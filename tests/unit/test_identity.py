@@ -11,7 +11,9 @@ def test_content_id_is_stable_and_version_sensitive() -> None:
     req = request()
     assert content_id(req, "1.0.0") == content_id(request(), "1.0.0")
     assert content_id(req, "1.0.0") != content_id(req, "1.1.0")
-    assert content_id(req, "1.0.0") != content_id(request(request_id="evt-1:description:detail_page"), "1.0.0")
+    assert content_id(req, "1.0.0") != content_id(
+        request(request_id="evt-1:description:detail_page"), "1.0.0"
+    )
 
 
 def test_seed_changes_with_attempt_and_fits_63_bits() -> None:

@@ -13,7 +13,9 @@ from workers.prompt import COPY, SPECIAL_TOKENS, build_prompt, item_fields, sani
 def test_prompt_has_control_prefix_in_order() -> None:
     """Task, locale, channel and persona come first, the copy marker last."""
     prompt = build_prompt(request())
-    assert prompt.startswith("<|bos|><|task|>ad<|locale|>en<|channel|>feed_card<|persona|>price_sensitive<|item|>")
+    assert prompt.startswith(
+        "<|bos|><|task|>ad<|locale|>en<|channel|>feed_card<|persona|>price_sensitive<|item|>"
+    )
     assert prompt.endswith(COPY)
     assert "<|attr|>price=129.99 USD" in prompt
 

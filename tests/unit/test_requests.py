@@ -14,8 +14,13 @@ from workers.generator.requests import request_from_avro, request_to_avro, reque
 def test_product_yields_description_and_ad() -> None:
     """One product-created event asks for a description and an ad in its locale."""
     reqs = requests_from_product(product_record(), envelope(offset=9))
-    assert [(r.kind, r.channel) for r in reqs] == [("description", "detail_page"), ("ad", "feed_card")]
-    assert all(r.locale == "zh" and r.source.offset == 9 and r.source.event_id == "evt-1" for r in reqs)
+    assert [(r.kind, r.channel) for r in reqs] == [
+        ("description", "detail_page"),
+        ("ad", "feed_card"),
+    ]
+    assert all(
+        r.locale == "zh" and r.source.offset == 9 and r.source.event_id == "evt-1" for r in reqs
+    )
     assert reqs[0].items[0].price == "399.00"
 
 

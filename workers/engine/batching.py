@@ -47,7 +47,8 @@ class MicroBatcher(Generic[T]):
         self.max_wait_s = max_wait_ms / 1000.0
         self._clock = clock
         self._items: list[T] = []
-        self._first_at: float | None = None
+        # One stored deadline, so due() and poll_timeout() can never disagree by rounding.
+        self._deadline: float | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -55,7 +56,7 @@ class MicroBatcher(Generic[T]):
     def add(self, item: T) -> list[T] | None:
         """Queue one item; return the batch if this item filled it."""
         if not self._items:
-            self._first_at = self._clock()
+            self._deadline = self._clock() + self.max_wait_s
         self._items.append(item)
         if len(self._items) >= self.max_batch_size:
             return self.flush()
@@ -63,7 +64,7 @@ class MicroBatcher(Generic[T]):
 
     def due(self) -> bool:
         """Whether the pending batch has waited ``max_wait_ms`` since its first item."""
-        return self._first_at is not None and self._clock() - self._first_at >= self.max_wait_s
+        return self._deadline is not None and self._clock() >= self._deadline
 
     def take_due(self) -> list[T] | None:
         """The pending batch if it is due, else None."""
@@ -71,14 +72,14 @@ class MicroBatcher(Generic[T]):
 
     def poll_timeout(self, default: float) -> float:
         """Seconds the caller may block waiting for input before a batch falls due."""
-        if self._first_at is None:
+        if self._deadline is None:
             return default
-        remaining = self._first_at + self.max_wait_s - self._clock()
+        remaining = self._deadline - self._clock()
         return max(0.0, min(default, remaining))
 
     def flush(self) -> list[T]:
         """Everything pending, now (also on shutdown or partition revocation)."""
-        items, self._items, self._first_at = self._items, [], None
+        items, self._items, self._deadline = self._items, [], None
         return items
 
 

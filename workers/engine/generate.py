@@ -34,11 +34,12 @@ from workers.engine.records import (
     GenerationTiming,
 )
 from workers.engine.runner import BoundRunner, HostRunner, KvRunner
-from workers.engine.sampling import apply_repetition_penalty, row_rng, select_token
+from workers.engine.sampling import apply_repetition_penalty, row_rng, select_tokens
 from workers.engine.tokenizer import TextTokenizer
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
 
 DEFAULT_EOS = "<|eos|>"
 DEFAULT_PAD = "<|pad|>"
@@ -65,7 +66,6 @@ class _Row:
     request: GenerationRequest
     prompt_len: int
     rng: np.random.Generator
-    seen: npt.NDArray[np.bool_]
     banned: BannedTermIndex | None
     # max_new_tokens, cut so the row never runs past the trained context (by its own
     # length, not the padded width, so the cut does not depend on the batch).
@@ -124,6 +124,12 @@ class OnnxGenerator:
         self.pad_id = eos if pad is None else pad
         self.stop_ids = frozenset((eos, *self.config.stop_token_ids))
         self.vocab_size = self._check_vocab()
+        # Ids past the tokenizer's vocab are padding in the graph: never emit them.
+        self._first_padded_id = tokenizer.vocab_size
+        # Built now (tens of ms for 8k tokens) so the first batch does not pay for it; ids the
+        # graph pads on add no text.
+        padding = (b"",) * (self.vocab_size - tokenizer.vocab_size)
+        self._token_bytes = tokenizer.token_bytes() + padding
         self._banned: OrderedDict[tuple[bytes, ...], BannedTermIndex] = OrderedDict()
 
     @classmethod
@@ -155,12 +161,13 @@ class OnnxGenerator:
         return self.model.providers
 
     def _check_vocab(self) -> int:
+        """The logits width: graph first, then manifest, then tokenizer."""
         vocab = self.tokenizer.vocab_size
-        declared = self.model.manifest.vocab_size
+        width = self.model.signature.vocab_size or self.model.manifest.vocab_size or vocab
         # The graph may pad its vocab (e.g. to a multiple of 64); it may never be smaller.
-        if declared is not None and declared < vocab:
-            raise ModelLoadError(f"manifest vocab_size {declared} < tokenizer vocab {vocab}")
-        return declared or vocab
+        if width < vocab:
+            raise ModelLoadError(f"model vocab {width} < tokenizer vocab {vocab}")
+        return width
 
     def check(self, request: GenerationRequest) -> None:
         """Raise ``InvalidRequestError`` if the request cannot be served (route it to the DLQ)."""
@@ -176,15 +183,16 @@ class OnnxGenerator:
             raise InvalidRequestError(f"prompt has {prompt_len} tokens, model context is {limit}")
 
     def banned_index(self, terms: Iterable[str]) -> BannedTermIndex | None:
-        """The (cached) mask structure for a term set; None when there is nothing to ban."""
+        """The (cached) mask structure for a term set; None when there is nothing to ban.
+
+        Call it once per locale's term list at start-up to keep the build off the first batch.
+        """
         key = normalize_terms(terms)
         if not key:
             return None
         index = self._banned.get(key)
         if index is None:
-            index = BannedTermIndex.build(
-                (term.decode() for term in key), self.tokenizer.token_bytes()
-            )
+            index = BannedTermIndex.build((term.decode() for term in key), self._token_bytes)
             self._banned[key] = index
             while len(self._banned) > self.config.banned_cache_size:
                 self._banned.popitem(last=False)
@@ -208,13 +216,10 @@ class OnnxGenerator:
         )
 
     def _new_row(self, request: GenerationRequest, ids: Sequence[int]) -> _Row:
-        seen = np.zeros(self.vocab_size, dtype=np.bool_)
-        seen[np.asarray(ids, dtype=np.int64)] = True
         return _Row(
             request=request,
             prompt_len=len(ids),
             rng=row_rng(request.seed),
-            seen=seen,
             banned=self.banned_index(request.banned_terms),
             max_tokens=self._token_budget(request, len(ids)),
         )
@@ -225,24 +230,30 @@ class OnnxGenerator:
             return request.max_new_tokens
         return max(1, min(request.max_new_tokens, limit - prompt_len))
 
-    def _choose(self, row: _Row, logits: FloatArray) -> int:
-        """Penalise, mask and pick one row's next token; EOS if the mask left nothing."""
+    def _choose(self, rows: Sequence[_Row], logits: FloatArray, seen: BoolArray) -> list[int]:
+        """Next token for each of ``rows`` from their logits (modified in place)."""
         if np.isnan(logits).any():
             raise EngineError("model produced NaN logits")
-        params = row.request.sampling
-        apply_repetition_penalty(logits, row.seen, params.repetition_penalty)
-        if row.banned is not None:
-            row.banned.apply(logits, row.tail)
-            if not np.isfinite(logits).any():
-                return self.eos_id
-        return select_token(logits, params, row.rng)
+        logits[:, self._first_padded_id :] = -np.inf
+        params = [row.request.sampling for row in rows]
+        penalties = np.array([p.repetition_penalty for p in params], dtype=np.float32)
+        apply_repetition_penalty(logits, seen, penalties)
+        masked = False
+        for j, row in enumerate(rows):
+            if row.banned is not None:
+                row.banned.apply(logits[j], row.tail)
+                masked = True
+        # A mask that left a row nothing (EOS adds no text, so it never is banned) ends it.
+        exhausted = ~np.isfinite(logits).any(axis=1) if masked else np.zeros(len(rows), bool)
+        if exhausted.any():
+            logits[exhausted, self.eos_id] = 0.0
+        return select_tokens(logits, params, [row.rng for row in rows])
 
     def _advance(self, row: _Row, token: int) -> None:
         if token in self.stop_ids:
             row.finish = "eos"
             return
         row.tokens.append(token)
-        row.seen[token] = True
         if row.banned is not None:
             row.tail = row.banned.advance(row.tail, token)
         if len(row.tokens) >= row.max_tokens:
@@ -260,6 +271,10 @@ class OnnxGenerator:
                 raise InvalidRequestError(f"request {position}: {exc}") from exc
         rows = [self._new_row(request, ids) for request, ids in zip(requests, encoded, strict=True)]
         input_ids, mask, positions = left_pad(encoded, self.pad_id)
+        # Repetition penalty covers prompt and generated tokens (CTRL); pads are not seen.
+        seen = np.zeros((len(rows), self.vocab_size), dtype=np.bool_)
+        for j, ids in enumerate(encoded):
+            seen[j, ids] = True
 
         started = time.perf_counter()
         runner = self._runner(len(rows))
@@ -268,12 +283,18 @@ class OnnxGenerator:
         batch = rows  # rows still in the runner's batch, in its row order
         steps = 0
         while True:
+            live = [j for j, row in enumerate(batch) if row.finish is None]
+            all_live = len(live) == len(batch)
+            chosen = self._choose(
+                [batch[j] for j in live],
+                logits if all_live else logits[live],
+                seen if all_live else seen[live],
+            )
             next_ids = np.full((len(batch), 1), self.pad_id, dtype=np.int64)
-            for j, row in enumerate(batch):
-                if row.finish is None:
-                    token = self._choose(row, logits[j])
-                    self._advance(row, token)
-                    next_ids[j, 0] = token
+            for j, token in zip(live, chosen, strict=True):
+                self._advance(batch[j], token)
+                seen[j, token] = True
+                next_ids[j, 0] = token
             steps += 1
             live = [j for j, row in enumerate(batch) if row.finish is None]
             if not live:
@@ -282,8 +303,7 @@ class OnnxGenerator:
                 keep = np.asarray(live, dtype=np.int64)
                 runner.keep_rows(keep)
                 batch = [batch[j] for j in live]
-                mask = mask[keep]
-                next_ids = next_ids[keep]
+                mask, seen, next_ids = mask[keep], seen[keep], next_ids[keep]
             # The new token's position is the count of real tokens before it.
             step_positions = mask.sum(axis=1, keepdims=True)
             new_column = np.array(

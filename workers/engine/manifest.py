@@ -96,8 +96,9 @@ def parse_manifest(data: Mapping[str, Any], source: str = MANIFEST_FILE) -> Mani
     return Manifest(
         name=name,
         version=str(version),
-        num_layers=_optional_int(arch, "num_layers", "num_hidden_layers", "n_layer"),
-        num_kv_heads=_optional_int(arch, "num_kv_heads", "num_key_value_heads"),
+        # Exporters spell these several ways (ours, HF config names, export.arch field names).
+        num_layers=_optional_int(arch, "num_layers", "num_hidden_layers", "n_layer", "layers"),
+        num_kv_heads=_optional_int(arch, "num_kv_heads", "num_key_value_heads", "kv_heads"),
         head_dim=_optional_int(arch, "head_dim"),
         vocab_size=_optional_int(arch, "vocab_size"),
         max_positions=_optional_int(arch, *_CONTEXT_KEYS),

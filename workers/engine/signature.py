@@ -58,6 +58,7 @@ class ModelSignature:
     kv_dtype: type[np.generic]
     num_kv_heads: int
     head_dim: int
+    vocab_size: int | None  # logits' last dim when the graph fixes it
 
     @property
     def num_layers(self) -> int:
@@ -118,6 +119,8 @@ def read_signature(
         raise ModelLoadError(
             f"manifest says {manifest.num_layers} layers, graph has {len(past_keys)}"
         )
+    logits_dims = next(arg.shape for arg in outputs if arg.name == "logits")
+    vocab = logits_dims[-1] if logits_dims and isinstance(logits_dims[-1], int) else None
     first_past = by_name[past_keys[0]]
     heads = _fixed_dim(first_past, 1) or manifest.num_kv_heads
     head_dim = _fixed_dim(first_past, 3) or manifest.head_dim
@@ -138,4 +141,5 @@ def read_signature(
         kv_dtype=_dtype(first_past),
         num_kv_heads=heads,
         head_dim=head_dim,
+        vocab_size=vocab,
     )

@@ -23,14 +23,19 @@ class OnnxTextGenerator:
     """Adapts the engine to the writer's TextGenerator seam, in engine-sized chunks."""
 
     def __init__(
-        self, engine: OnnxGenerator, max_batch_size: int = 16, sampling: SamplingParams = COPY_SAMPLING
+        self,
+        engine: OnnxGenerator,
+        max_batch_size: int = 16,
+        sampling: SamplingParams = COPY_SAMPLING,
     ) -> None:
         self.engine = engine
         self.max_batch_size = max_batch_size
         self.sampling = sampling
 
     @classmethod
-    def from_folder(cls, folder: Path, options: RuntimeOptions, max_batch_size: int) -> OnnxTextGenerator:
+    def from_folder(
+        cls, folder: Path, options: RuntimeOptions, max_batch_size: int
+    ) -> OnnxTextGenerator:
         return cls(OnnxGenerator.from_folder(folder, options), max_batch_size)
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 
@@ -35,6 +36,14 @@ class Output:
     fallback: bool
 
 
+# Why a record was dead-lettered, for triage and for the loop's broken-generator breaker:
+# - "bad_input": malformed or invalid (undecodable, wrong schema, missing or out-of-range
+#   fields); fix the producer, then redrive;
+# - "unprocessable": valid, but no text can ever pass the guards for it;
+# - "unexpected": an exception nobody classified (a bug); redrive once it is fixed.
+ErrorClass = Literal["bad_input", "unprocessable", "unexpected"]
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """An input that can never be processed as it is, with the reason."""
@@ -42,6 +51,7 @@ class DeadLetter:
     source: Envelope
     stage: str
     reason: str
+    error_class: ErrorClass = "bad_input"
 
 
 Outcome = Output | DeadLetter
@@ -57,6 +67,9 @@ class Pipeline:
     content_codec: Codec
     generator: TextGenerator
     max_attempts: int = 3
+    # Replays set this: created_at becomes the source record's timestamp and latency_ms 0,
+    # so the same range replayed twice yields byte-identical records.
+    deterministic: bool = False
 
     def output_topic(self, kind: Kind) -> str:
         return {
@@ -104,8 +117,8 @@ def _encode(copy: WrittenCopy, env: Envelope, p: Pipeline) -> Output:
         "guards": [{"name": g.name, "passed": g.passed, "detail": g.detail} for g in copy.guards],
         "attempts": copy.attempts,
         "fallback": copy.fallback,
-        "latency_ms": copy.latency_ms,
-        "created_at": int(time.time() * 1000),
+        "latency_ms": 0.0 if p.deterministic else copy.latency_ms,
+        "created_at": env.timestamp_ms if p.deterministic else int(time.time() * 1000),
     }
     topic = p.output_topic(req.kind)
     return Output(
@@ -140,7 +153,11 @@ def handle(batch: Sequence[Envelope], p: Pipeline) -> list[Outcome]:
                 if id(env) not in failed:
                     failed.add(id(env))
                     detail = "; ".join(f"{g.name}: {g.detail}" for g in copy.guards if not g.passed)
-                    outcomes.append(DeadLetter(env, "guard", f"no text passes the guards: {detail}"))
+                    outcomes.append(
+                        DeadLetter(
+                            env, "guard", f"no text passes the guards: {detail}", "unprocessable"
+                        )
+                    )
                 continue
             try:
                 encoded.append((env, _encode(copy, env, p)))

@@ -7,7 +7,7 @@ the deterministic template and ``fallback=True``.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,10 +65,20 @@ class WrittenCopy:
     publishable: bool = True
 
 
+DraftObserver = Callable[[int, ContentRequest, str, list[GuardResult]], None]
+
+
 def write_copy(
-    requests: Sequence[ContentRequest], generator: TextGenerator, max_attempts: int = 3
+    requests: Sequence[ContentRequest],
+    generator: TextGenerator,
+    max_attempts: int = 3,
+    observe: DraftObserver | None = None,
 ) -> list[WrittenCopy]:
-    """Generate, guard and re-sample a batch; failing requests fall back to a template."""
+    """Generate, guard and re-sample a batch; failing requests fall back to a template.
+
+    ``observe(attempt, request, draft, verdicts)`` sees every model draft (the evaluation
+    measures raw drafts through it).
+    """
     started = time.perf_counter()
     version = generator.model_version
     results: dict[int, WrittenCopy] = {}
@@ -90,6 +100,8 @@ def write_copy(
         still: list[int] = []
         for i, job, text in zip(pending, jobs, texts, strict=True):
             guards = check_all(text, requests[i])
+            if observe is not None:
+                observe(attempt, requests[i], text, guards)
             if passed(guards):
                 results[i] = WrittenCopy(
                     request=requests[i],

@@ -26,7 +26,9 @@ MIN_ID_FRAGMENT = 6
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Mainland mobile numbers and +country-code numbers; an 11-digit "1[3-9]..." is never a price.
-_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\+\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}[\s-]?\d{0,4})(?!\d)")
+_PHONE = re.compile(
+    r"(?<!\d)(?:1[3-9]\d{9}|\+\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,4}[\s-]?\d{0,4})(?!\d)"
+)
 _ALNUM_RUN = re.compile(f"[{ASCII_ALNUM}]+")
 
 

@@ -18,10 +18,42 @@ TERMS = ("最佳", "第一", "best", "guaranteed", "#1")
 # Pieces that spell the terms in many ways: whole, split, half a UTF-8 character, mixed case.
 ZUI, JIA = "最".encode(), "佳".encode()
 VOCAB: tuple[bytes, ...] = (
-    b"", b"b", b"e", b"s", b"t", b"be", b"st", b"BE", b"ST", b"est", b"Best", b" best",
-    b"bes", b"tea", b"#", b"1", b"#1", b"#12", b"x", b" ", b"guar", b"anteed", b"guaranteed",
-    ZUI, JIA, ZUI[:2], ZUI[2:], JIA[:1], JIA[1:], ZUI + JIA[:1], "第".encode(), "一".encode(),
-    "好".encode(), b"ok", b"tb", b"sto",
+    b"",
+    b"b",
+    b"e",
+    b"s",
+    b"t",
+    b"be",
+    b"st",
+    b"BE",
+    b"ST",
+    b"est",
+    b"Best",
+    b" best",
+    b"bes",
+    b"tea",
+    b"#",
+    b"1",
+    b"#1",
+    b"#12",
+    b"x",
+    b" ",
+    b"guar",
+    b"anteed",
+    b"guaranteed",
+    ZUI,
+    JIA,
+    ZUI[:2],
+    ZUI[2:],
+    JIA[:1],
+    JIA[1:],
+    ZUI + JIA[:1],
+    "第".encode(),
+    "一".encode(),
+    "好".encode(),
+    b"ok",
+    b"tb",
+    b"sto",
 )
 
 
@@ -85,7 +117,10 @@ def _term_token_bias(tokenizer: Tokenizer, bias: float) -> dict[int, float]:
 
 @pytest.mark.parametrize(
     "sampling",
-    [SamplingParams(), SamplingParams(do_sample=True, top_k=50, top_p=0.95, repetition_penalty=1.2)],
+    [
+        SamplingParams(),
+        SamplingParams(do_sample=True, top_k=50, top_p=0.95, repetition_penalty=1.2),
+    ],
     ids=["greedy", "sampled"],
 )
 def test_banned_terms_never_appear_even_when_model_prefers_them(

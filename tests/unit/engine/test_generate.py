@@ -18,17 +18,20 @@ from workers.engine import (
     SamplingParams,
 )
 
-SAMPLED = SamplingParams(do_sample=True, temperature=0.9, top_k=50, top_p=0.95,
-                         repetition_penalty=1.2)
+SAMPLED = SamplingParams(
+    do_sample=True, temperature=0.9, top_k=50, top_p=0.95, repetition_penalty=1.2
+)
 MODES = [SamplingParams(), SAMPLED]
 
 
-def requests_for(sampling: SamplingParams, lengths: tuple[int, ...] = (9, 17, 5, 12, 3)
-                 ) -> list[GenerationRequest]:
+def requests_for(
+    sampling: SamplingParams, lengths: tuple[int, ...] = (9, 17, 5, 12, 3)
+) -> list[GenerationRequest]:
     prompts = sample_prompts()
     return [
-        GenerationRequest(prompt, seed=100 + i, max_new_tokens=lengths[i % len(lengths)],
-                          sampling=sampling)
+        GenerationRequest(
+            prompt, seed=100 + i, max_new_tokens=lengths[i % len(lengths)], sampling=sampling
+        )
         for i, prompt in enumerate(prompts)
     ]
 
@@ -115,8 +118,9 @@ def test_stop_token_ends_row_and_drops_it(tiny_folder: Path) -> None:
     assert result.num_new_tokens == first_hit + 1
 
 
-def test_eos_first_gives_empty_text(make_model_folder: ModelFactory, tiny_generator: OnnxGenerator
-                                    ) -> None:
+def test_eos_first_gives_empty_text(
+    make_model_folder: ModelFactory, tiny_generator: OnnxGenerator
+) -> None:
     """A model that wants EOS at once returns empty text, one new token, reason 'eos'."""
     folder = make_model_folder(logit_bias={tiny_generator.eos_id: 100.0})
     generator = OnnxGenerator.from_folder(folder, TEST_OPTIONS)
@@ -168,3 +172,15 @@ def test_model_identity_is_exposed(tiny_generator: OnnxGenerator) -> None:
     assert tiny_generator.model_version == "0.0.1-test"
     assert len(tiny_generator.model_sha256) == 64
     assert tiny_generator.providers == ("CPUExecutionProvider",)
+
+
+def test_padded_graph_vocab_ids_are_never_emitted(make_model_folder: ModelFactory) -> None:
+    """Ids past the tokenizer's vocab exist only in the logits; a strong bias can't pick them."""
+    spec = TinySpec(graph_vocab=448)
+    generator = OnnxGenerator.from_folder(
+        make_model_folder(spec, logit_bias={440: 50.0}), TEST_OPTIONS
+    )
+    assert generator.vocab_size == 448 > generator.tokenizer.vocab_size
+    batch = [replace(r, banned_terms=("best",)) for r in requests_for(SAMPLED)]
+    for result in generator.generate(batch):
+        assert all(t < generator.tokenizer.vocab_size for t in result.token_ids)

@@ -95,18 +95,22 @@ def test_special_token_id_mismatch_is_refused(folder: Path) -> None:
     """The manifest's eos id must be the tokenizer's."""
     _edit_manifest(folder, lambda d: d["special_tokens"]["eos"].update(id=5))
     with pytest.raises(ModelLoadError, match="eos"):
-        OnnxGenerator.from_folder(folder, RuntimeOptions(intra_op_num_threads=1,
-                                                         verify_sha256=False))
+        OnnxGenerator.from_folder(
+            folder, RuntimeOptions(intra_op_num_threads=1, verify_sha256=False)
+        )
 
 
 def test_manifest_parsing_is_lenient_where_it_can_be() -> None:
     """Bare-string special tokens and alternative key names are accepted."""
-    manifest = parse_manifest({
-        "name": "m", "version": 3,
-        "architecture": {"num_hidden_layers": 4, "num_key_value_heads": 2, "n_positions": 512},
-        "special_tokens": {"eos": "<|eos|>", "pad": {"token": "<|pad|>", "id": 0}},
-        "files": {"model.onnx": "ABCDEF"},
-    })
+    manifest = parse_manifest(
+        {
+            "name": "m",
+            "version": 3,
+            "architecture": {"num_hidden_layers": 4, "num_key_value_heads": 2, "n_positions": 512},
+            "special_tokens": {"eos": "<|eos|>", "pad": {"token": "<|pad|>", "id": 0}},
+            "files": {"model.onnx": "ABCDEF"},
+        }
+    )
     assert (manifest.version, manifest.num_layers, manifest.num_kv_heads) == ("3", 4, 2)
     assert manifest.max_positions == 512
     assert manifest.special_tokens["eos"].id is None

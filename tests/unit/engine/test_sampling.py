@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from workers.engine import InvalidRequestError, SamplingParams, derive_seed
-from workers.engine.sampling import apply_repetition_penalty, row_rng, select_token
+from workers.engine.sampling import (
+    apply_repetition_penalty,
+    row_rng,
+    select_token,
+    select_tokens,
+)
 
 LOGITS = np.array([1.0, 3.0, 2.5, -1.0, 3.0, 0.0], dtype=np.float32)
 
@@ -89,10 +94,50 @@ def test_derive_seed_is_stable() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"temperature": 0}, {"temperature": float("nan")}, {"top_k": -1}, {"top_p": 0},
-     {"top_p": 1.5}, {"repetition_penalty": 0}],
+    [
+        {"temperature": 0},
+        {"temperature": float("nan")},
+        {"top_k": -1},
+        {"top_p": 0},
+        {"top_p": 1.5},
+        {"repetition_penalty": 0},
+    ],
 )
 def test_invalid_params_rejected(kwargs: dict[str, float]) -> None:
     """Nonsense knobs are bad input, caught when the request is built."""
     with pytest.raises(InvalidRequestError):
         SamplingParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_batched_selection_equals_row_by_row() -> None:
+    """Mixed greedy/sampled rows with different knobs pick what each would pick alone."""
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((6, 4000)) * 3).astype(np.float32)
+    logits[2, :100] = -np.inf
+    params = [
+        SamplingParams(),
+        SamplingParams(do_sample=True, temperature=0.7, top_k=50, top_p=0.9),
+        SamplingParams(do_sample=True, top_k=50),
+        SamplingParams(do_sample=True, top_p=0.5),
+        SamplingParams(do_sample=True, temperature=1.3, top_k=7),
+        SamplingParams(do_sample=True),
+    ]
+    for step in range(5):
+        batched = select_tokens(logits.copy(), params, [row_rng(10 * step + i) for i in range(6)])
+        alone = [
+            select_token(logits[i].copy(), params[i], row_rng(10 * step + i)) for i in range(6)
+        ]
+        assert batched == alone
+
+
+def test_batched_penalty_equals_row_by_row() -> None:
+    """Per-row penalties on a matrix equal the penalty applied to each row alone."""
+    rng = np.random.default_rng(4)
+    logits = rng.standard_normal((3, 50)).astype(np.float32)
+    seen = rng.random((3, 50)) < 0.3
+    batched = logits.copy()
+    apply_repetition_penalty(batched, seen, np.array([1.0, 1.3, 2.0], dtype=np.float32))
+    for i, penalty in enumerate((1.0, 1.3, 2.0)):
+        row = logits[i].copy()
+        apply_repetition_penalty(row, seen[i], penalty)
+        np.testing.assert_array_equal(batched[i], row)

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -51,6 +52,8 @@ class TinySpec:
     fp16: bool = False
     logit_scale: float = 2.5
     vocab_size: int = 400
+    # Graph vocab larger than the tokenizer's, as exporters pad it to a multiple of 64.
+    graph_vocab: int | None = None
 
 
 def train_tokenizer(vocab_size: int = 400) -> Tokenizer:
@@ -86,7 +89,9 @@ def _weights(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> dict[str,
     weights["b_out"] = out_bias
     for layer in range(spec.num_layers):
         for name in ("q", "k", "v"):
-            weights[f"w{name}{layer}"] = normal(spec.hidden, width, scale=1.0 / np.sqrt(spec.hidden))
+            weights[f"w{name}{layer}"] = normal(
+                spec.hidden, width, scale=1.0 / np.sqrt(spec.hidden)
+            )
         weights[f"wo{layer}"] = normal(width, spec.hidden, scale=1.0 / np.sqrt(width))
     return weights
 
@@ -97,7 +102,7 @@ def build_graph(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> onnx.M
     heads, head_dim = spec.num_heads, spec.head_dim
     nodes: list[onnx.NodeProto] = []
     inits = [numpy_helper.from_array(w, n) for n, w in _weights(spec, vocab, bias).items()]
-    consts = {
+    consts: dict[str, np.ndarray] = {
         "one_idx": np.array(1, dtype=np.int64),
         "zero": np.array(0, dtype=np.int64),
         "one": np.array(1, dtype=np.int64),
@@ -112,12 +117,18 @@ def build_graph(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> onnx.M
     }
     inits += [numpy_helper.from_array(v, n) for n, v in consts.items()]
 
-    def node(op: str, inputs: list[str], output: str, **attrs: object) -> str:
+    def node(op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         nodes.append(helper.make_node(op, inputs, [output], **attrs))
         return output
 
-    x = node("Add", [node("Gather", ["tok_emb", "input_ids"], "tok"),
-                     node("Gather", ["pos_emb", "position_ids"], "pos")], "x0")
+    x = node(
+        "Add",
+        [
+            node("Gather", ["tok_emb", "input_ids"], "tok"),
+            node("Gather", ["pos_emb", "position_ids"], "pos"),
+        ],
+        "x0",
+    )
     # Additive mask [batch, 1, seq, total]: key j is visible to query i (absolute position
     # past+i) iff j <= past+i and attention_mask[j] == 1.
     seq = node("Gather", [node("Shape", ["input_ids"], "ids_shape"), "one_idx"], "seq")
@@ -126,8 +137,9 @@ def build_graph(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> onnx.M
     kpos = node("Unsqueeze", [node("Range", ["zero", total, "one"], "kpos1"), "axes_0"], "kpos")
     qpos = node("Unsqueeze", [node("Range", [past, total, "one"], "qpos1"), "axes_1"], "qpos")
     causal = node("LessOrEqual", [kpos, qpos], "causal")
-    keep = node("Unsqueeze", [node("Cast", ["attention_mask"], "am", to=TensorProto.BOOL),
-                              "axes_12"], "am4")
+    keep = node(
+        "Unsqueeze", [node("Cast", ["attention_mask"], "am", to=TensorProto.BOOL), "axes_12"], "am4"
+    )
     allowed = node("And", [causal, keep], "allowed")
     mask_bias = node("Where", [allowed, "open", "closed"], "mask_bias")
 
@@ -152,10 +164,15 @@ def build_graph(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> onnx.M
             cached[kind] = full
         kt = node("Transpose", [cached["key"]], f"kt{layer}", perm=[0, 1, 3, 2])
         scores = node("Mul", [node("MatMul", [q, kt], f"qk{layer}"), "scale"], f"s{layer}")
-        probs = node("Softmax", [node("Add", [scores, mask_bias], f"sm{layer}")], f"p{layer}",
-                     axis=-1)
-        ctx = node("Transpose", [node("MatMul", [probs, cached["value"]], f"c{layer}")],
-                   f"ct{layer}", perm=[0, 2, 1, 3])
+        probs = node(
+            "Softmax", [node("Add", [scores, mask_bias], f"sm{layer}")], f"p{layer}", axis=-1
+        )
+        ctx = node(
+            "Transpose",
+            [node("MatMul", [probs, cached["value"]], f"c{layer}")],
+            f"ct{layer}",
+            perm=[0, 2, 1, 3],
+        )
         merged = node("Reshape", [ctx, "merge_shape"], f"cm{layer}")
         update = node("Tanh", [node("MatMul", [merged, f"wo{layer}"], f"o{layer}")], f"u{layer}")
         x = node("Add", [x, update], f"x{layer + 1}")
@@ -165,8 +182,8 @@ def build_graph(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> onnx.M
     else:
         node("Identity", [logits32], "logits")
 
-    kv_shape_in = ["batch", heads, "past_seq", head_dim]
-    kv_shape_out = ["batch", heads, "total_seq", head_dim]
+    kv_shape_in: list[str | int] = ["batch", heads, "past_seq", head_dim]
+    kv_shape_out: list[str | int] = ["batch", heads, "total_seq", head_dim]
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total_seq"]),
@@ -175,10 +192,14 @@ def build_graph(spec: TinySpec, vocab: int, bias: Mapping[int, float]) -> onnx.M
     outputs = [helper.make_tensor_value_info("logits", kv_type, ["batch", "seq", vocab])]
     for layer in range(spec.num_layers):
         for kind in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(
-                f"past_key_values.{layer}.{kind}", kv_type, kv_shape_in))
-            outputs.append(helper.make_tensor_value_info(
-                f"present.{layer}.{kind}", kv_type, kv_shape_out))
+            inputs.append(
+                helper.make_tensor_value_info(
+                    f"past_key_values.{layer}.{kind}", kv_type, kv_shape_in
+                )
+            )
+            outputs.append(
+                helper.make_tensor_value_info(f"present.{layer}.{kind}", kv_type, kv_shape_out)
+            )
     graph = helper.make_graph(nodes, "tiny_causal_lm", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -200,13 +221,17 @@ def write_model_folder(
     spec = spec or TinySpec()
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = tokenizer or train_tokenizer(spec.vocab_size)
-    vocab = tokenizer.get_vocab_size(with_added_tokens=True)
+    vocab = max(tokenizer.get_vocab_size(with_added_tokens=True), spec.graph_vocab or 0)
     onnx.save(build_graph(spec, vocab, logit_bias or {}), str(folder / "model.onnx"))
     tokenizer.save(str(folder / "tokenizer.json"))
     specials = {
         role: {"token": token, "id": tokenizer.token_to_id(token)}
-        for role, token in (("pad", "<|pad|>"), ("bos", "<|bos|>"), ("eos", "<|eos|>"),
-                            ("copy", "<|copy|>"))
+        for role, token in (
+            ("pad", "<|pad|>"),
+            ("bos", "<|bos|>"),
+            ("eos", "<|eos|>"),
+            ("copy", "<|copy|>"),
+        )
     }
     manifest = {
         "name": "tiny-test",
@@ -235,17 +260,49 @@ def sample_prompts() -> list[str]:
     from workers.prompt import build_prompt
 
     source = Provenance(topic="product-created", partition=0, offset=1, event_id="e1")
-    phone = Item("p1", "s1", "轻薄拍照手机 8GB+256GB", "Acme", ("数码", "手机"), "1999.00", "CNY",
-                 {"color": "星空黑", "battery": "5000mAh"})
+    phone = Item(
+        "p1",
+        "s1",
+        "轻薄拍照手机 8GB+256GB",
+        "Acme",
+        ("数码", "手机"),
+        "1999.00",
+        "CNY",
+        {"color": "星空黑", "battery": "5000mAh"},
+    )
     shirt = Item("p2", "s2", "Soft cotton t-shirt", "Cotto", ("Apparel",), "19.90", "USD")
-    blender = Item("p3", "s3", "Compact blender", "Mixo", ("Home", "Kitchen"), "49.00", "USD",
-                   {"power": "600W", "capacity": "1.5L", "warranty": "2 years"})
+    blender = Item(
+        "p3",
+        "s3",
+        "Compact blender",
+        "Mixo",
+        ("Home", "Kitchen"),
+        "49.00",
+        "USD",
+        {"power": "600W", "capacity": "1.5L", "warranty": "2 years"},
+    )
     requests = [
         ContentRequest("r1", "ad", "zh", "push", (phone,), source, 0),
-        ContentRequest("r2", "description", "en", "detail_page", (shirt,), source, 0,
-                       Persona("price_sensitive")),
-        ContentRequest("r3", "recommendation", "en", "feed_card", (blender, shirt), source, 0,
-                       Persona("quality_seeker")),
+        ContentRequest(
+            "r2",
+            "description",
+            "en",
+            "detail_page",
+            (shirt,),
+            source,
+            0,
+            Persona("price_sensitive"),
+        ),
+        ContentRequest(
+            "r3",
+            "recommendation",
+            "en",
+            "feed_card",
+            (blender, shirt),
+            source,
+            0,
+            Persona("quality_seeker"),
+        ),
         ContentRequest("r4", "ad", "en", "search_ad", (shirt,), source, 0),
     ]
     return [build_prompt(request) for request in requests] + ["<|bos|><|copy|>"]

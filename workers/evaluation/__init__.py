@@ -1,0 +1,1 @@
+"""Offline evaluation of the generators on the held-out set (``copyflow eval``)."""
