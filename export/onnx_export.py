@@ -7,17 +7,30 @@ non-trivial shapes (batch 2, past 3, seq 4) so no dimension is specialised to 0 
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import onnx
+import onnxruntime
 import torch
+import transformers
+from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from export import contract
+from export import tokenizer as tok
 from export.arch import Architecture, architecture
+from export.corpus import DEFAULT_SEED, eval_examples
+from export.manifest import write_manifest
 from export.onnx_dedup import dedupe_transposed_initializers
+from export.parity import ParityReport, check_parity
 from export.wrapper import KVCacheWrapper
+from workers.prompt import PROMPT_FORMAT_VERSION
 
 OPSET = 17
 MAX_ONNX_BYTES = 30 * 1024 * 1024
@@ -99,3 +112,117 @@ def export_onnx(model: PreTrainedModel, path: str | Path, opset: int = OPSET) ->
     if size > MAX_ONNX_BYTES:
         raise ValueError(f"{path} is {size} bytes, over the {MAX_ONNX_BYTES} limit")
     return arch
+
+
+def parity_prompts(tokenizer: Tokenizer, count: int, seed: int = DEFAULT_SEED) -> list[list[int]]:
+    """Token ids of held-out request prompts: unseen products and unseen categories."""
+    examples = eval_examples(count, seed)
+    return [tokenizer.encode(e.prompt).ids for e in examples]
+
+
+def _special_tokens(tokenizer: Tokenizer) -> dict[str, Any]:
+    roles = tok.role_ids(tokenizer)
+    names = {v: k for k, v in roles.items()}
+    return {
+        **{role: {"token": tokenizer.id_to_token(i), "id": i} for role, i in roles.items()},
+        "control": {
+            token: token_id
+            for token, token_id in tok.special_ids(tokenizer).items()
+            if token_id not in names
+        },
+        "all": tok.special_ids(tokenizer),
+    }
+
+
+def export_checkpoint(
+    checkpoint_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    name: str = "copyflow-tiny",
+    version: str = "1.0.0",
+    parity_count: int = 64,
+    max_new_tokens: int = 48,
+    prompts: Sequence[Sequence[int]] | None = None,
+    created_with: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Export a local checkpoint (with tokenizer.json) into a model folder with a manifest.
+
+    Raises ``ParityError`` when onnxruntime and torch disagree; the folder is left in place
+    for inspection but its manifest records ``parity.ok = false``.
+    """
+    checkpoint_dir, out_dir = Path(checkpoint_dir), Path(out_dir)
+    tokenizer_path = checkpoint_dir / "tokenizer.json"
+    if not tokenizer_path.is_file():
+        raise FileNotFoundError(f"{tokenizer_path} is required (the runtime tokenizes with it)")
+    tokenizer = tok.load(tokenizer_path)
+    model = load_causal_lm(checkpoint_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.iterdir():  # a model folder holds exactly what the manifest lists
+        if stale.is_file():
+            stale.unlink()
+    onnx_path = out_dir / "model.onnx"
+    arch = export_onnx(model, onnx_path)
+    shutil.copyfile(tokenizer_path, out_dir / "tokenizer.json")
+
+    roles = tok.role_ids(tokenizer)
+    if prompts is None:
+        prompts = parity_prompts(tokenizer, parity_count)
+    started = time.time()
+    report = check_parity(
+        model,
+        onnx_path,
+        prompts,
+        eos_id=roles["eos"],
+        pad_id=roles["pad"],
+        max_new_tokens=max_new_tokens,
+    )
+    training = _read_json(checkpoint_dir / "training_report.json")
+    body: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "files": {"onnx": "model.onnx", "tokenizer": "tokenizer.json"},
+        "architecture": arch.as_dict(),
+        "onnx": {
+            "opset": OPSET,
+            "single_graph": True,
+            "external_data": False,
+            "dtype": "float32",
+            "inputs": contract.input_names(arch.layers),
+            "outputs": contract.output_names(arch.layers),
+            "past_shape": ["batch", arch.kv_heads, "past_seq", arch.head_dim],
+            "padding_side": "left",
+            "position_ids": "clip(cumsum(attention_mask, axis=1) - 1, 0)",
+        },
+        "special_tokens": _special_tokens(tokenizer),
+        "prompt_format_version": PROMPT_FORMAT_VERSION,
+        "training": training,
+        "eval": {
+            "heldout": training.get("heldout") if training else None,
+            "parity": {**report.as_dict(), "seconds": round(time.time() - started, 1)},
+        },
+        "created_with": list(created_with)
+        or [f"python -m export.cli --from {checkpoint_dir} --out {out_dir}"],
+        "versions": {
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
+    }
+    manifest = write_manifest(out_dir, body)
+    if not report.ok:
+        raise ParityError(report)
+    return manifest
+
+
+class ParityError(RuntimeError):
+    def __init__(self, report: ParityReport) -> None:
+        super().__init__(f"onnxruntime/torch parity failed: {report.as_dict()}")
+        self.report = report
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data

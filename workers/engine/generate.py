@@ -104,7 +104,11 @@ def _special_id(
 
 
 class OnnxGenerator:
-    """Writes texts for batches of requests with one loaded model."""
+    """Writes texts for batches of requests with one loaded model.
+
+    Not thread-safe (it caches banned-term indexes): use one per decoding thread, which is
+    what a single-threaded Kafka poll loop gives anyway.
+    """
 
     def __init__(
         self,
@@ -280,6 +284,27 @@ class OnnxGenerator:
         runner = self._runner(len(rows))
         logits = runner.forward(input_ids, mask, positions)
         prefill_s = time.perf_counter() - started
+        steps = self._decode(runner, rows, logits, mask, seen)
+        decode_s = time.perf_counter() - started - prefill_s
+
+        timing = GenerationTiming(
+            batch_size=len(rows),
+            padded_prompt_tokens=int(input_ids.shape[1]),
+            steps=steps,
+            prefill_s=prefill_s,
+            decode_s=decode_s,
+        )
+        return [self._result(row, timing) for row in rows]
+
+    def _decode(
+        self,
+        runner: KvRunner,
+        rows: list[_Row],
+        logits: FloatArray,
+        mask: IntArray,
+        seen: BoolArray,
+    ) -> int:
+        """Step until every row has finished; return the number of steps."""
         batch = rows  # rows still in the runner's batch, in its row order
         steps = 0
         while True:
@@ -298,29 +323,20 @@ class OnnxGenerator:
             steps += 1
             live = [j for j, row in enumerate(batch) if row.finish is None]
             if not live:
-                break
+                return steps
             if runner.should_compact(len(live), len(batch)):
                 keep = np.asarray(live, dtype=np.int64)
                 runner.keep_rows(keep)
                 batch = [batch[j] for j in live]
                 mask, seen, next_ids = mask[keep], seen[keep], next_ids[keep]
-            # The new token's position is the count of real tokens before it.
+            # The new token's position is the count of real tokens before it. Rows that
+            # finished but still ride along (no compaction) get a masked pad column.
             step_positions = mask.sum(axis=1, keepdims=True)
             new_column = np.array(
                 [[1 if row.finish is None else 0] for row in batch], dtype=np.int64
             )
             mask = np.concatenate([mask, new_column], axis=1)
             logits = runner.forward(next_ids, mask, step_positions)
-        decode_s = time.perf_counter() - started - prefill_s
-
-        timing = GenerationTiming(
-            batch_size=len(rows),
-            padded_prompt_tokens=int(input_ids.shape[1]),
-            steps=steps,
-            prefill_s=prefill_s,
-            decode_s=decode_s,
-        )
-        return [self._result(row, timing) for row in rows]
 
     def _result(self, row: _Row, timing: GenerationTiming) -> GenerationResult:
         finish: FinishReason = row.finish or "length"

@@ -194,6 +194,68 @@ beside between beyond during either enough except however inside instead nearly 
 outside perhaps quite rather since though through throughout toward towards under unless
 until upon whatever whenever wherever whether while within without yet
 sure thing nope yeah indeed plus via per versus
+am are is was were been being had has did does done went gone came made took taken gave
+given got gotten saw seen knew known thought felt found left kept brought bought sold told
+said ran won wore worn fell held led lit meant paid read sent set shone shot shut slept
+spent spun stood stuck swept swam taught threw thrown understood woke woken wrote written
+began begun broke broken chose chosen drew drawn drank drunk drove driven ate eaten flew
+flown forgot forgotten froze frozen grew grown hid hidden hung laid lay lain rode ridden
+rang rung rose risen sang sung sank shook shaken shrank sat slid sprang stole stolen
+strove swore sworn tore torn wove woven
+one two three four five six seven eight nine ten eleven twelve twenty thirty hundred
+dozen dozens half double triple single first second third last next final
+cleanup tactile froth unwind thoughtfully thoughtful carefully easily quickly simply
+gently softly quietly freshly neatly naturally beautifully comfortably effortlessly
+perfectly really truly fully nearly daily weekly nightly only early likely lovely friendly
+finally especially exactly instantly completely entirely totally highly deeply widely
+warmly smoothly securely evenly firmly lightly loosely tightly slowly safely
+happily proudly boldly openly clearly directly sharply briskly richly sweetly subtly
+generously precisely seamlessly thoroughly wonderfully
+brand new newest latest classic timeless iconic signature essential staple versatile
+handcrafted handpicked curated stylish sturdy rugged robust solid heavy-duty durable
+lightweight foldable washable adjustable rechargeable removable detachable portable
+waterproof water-resistant splashproof stackable reversible breathable stretchy
+cushioned padded lined insulated ventilated ergonomic contoured tailored relaxed slim
+oversized cropped fitted loose roomy spacious airy plush velvety silky satiny crisp
+crispy creamy fluffy chewy juicy tangy zesty savory savoury hearty wholesome nourishing
+gourmet homemade fresh-baked artisanal rich bold mellow smooth aromatic fragrant
+refreshing invigorating energizing revitalizing calming relaxing soothing cooling warming
+brighten brightening smoothing firming plumping nourish nourishing moisturize
+moisturizing cleanse cleansing exfoliate exfoliating tone toning protect protecting
+repair repairing restore restoring renew renewing revive reviving recharge recharging
+unbox unboxing unpack plug unplug tap swipe scroll stream streaming sync pair pairing
+connect connecting charge charging power powering wireless cordless hands-free
+built-in on-the-go all-day long-lasting everyday anytime anywhere
+worry-free hassle-free stress-free mess-free fuss-free spill-proof leak-proof
+tangle-free clutter-free
+smartphone phone phones tablet tablets laptop laptops computer computers earbud
+headphone speaker speakers watch watches tracker trackers camera cameras console
+controller remote router cable cables cord cords charger chargers adapter adapters
+keyboard keyboards mouse mice screen screens display displays
+bottle bottles tumbler tumblers flask flasks mug mugs cup cups glass glasses jar jars
+pan pans pot pots skillet skillets kettle kettles fryer fryers blender blenders toaster
+mat mats towel towels rug rugs pillow pillows blanket blankets candle candles lamp lamps
+tee tees shirt shirts hoodie hoodies sweater sweaters jacket jackets coat coats dress
+dresses skirt skirts pants jeans shorts leggings sock socks shoe shoes sneaker sneakers
+boot boots sandal sandals slipper slippers hat hats cap caps scarf scarves glove gloves
+bag bags tote totes backpack backpacks wallet wallets belt belts
+serum serums cream creams lotion lotions cleanser cleansers toner toners mask masks
+shampoo shampoos conditioner conditioners soap soaps balm balms oil oils
+moisturizer moisturizers sunscreen sunscreens toothbrush toothbrushes toothpaste
+brush brushes comb combs razor razors
+gift gifts gifting present presents occasion occasions birthday birthdays anniversary
+holiday holidays season seasons weekend weekends vacation trip trips getaway
+morning mornings afternoon afternoons evening evenings night nights today tonight
+tomorrow yesterday week weeks month months year years moment moments
+hey hi hello hooray yay oh ah wow whoa
+sale deals deal offer offers discount discounts savings save saving bundle bundles
+shop shopping cart checkout order orders ship ships shipping delivery returns return
+stock limited available inventory
+apple apples banana berry berries strawberry blueberry raspberry cherry grape mango
+melon watermelon peach pear pineapple coconut lemon lime orange citrus vanilla caramel
+almond walnut peanut oat oats rice wheat corn bread butter milk yogurt cheese honey jam
+tea coffee cocoa sugar salt pepper garlic ginger mint herb herbs spice spices
+honor dove gap coach tide shell target guess
 """
 
 COMMON_WORDS: frozenset[str] = frozenset(_WORDS.split())

@@ -1,16 +1,25 @@
-"""The trained copyflow-tiny-v1 model, when its folder exists: batching must not change rows."""
+"""The trained copyflow-tiny-v1 model, when its folder exists: the engine's contract holds.
+
+``COPYFLOW_ENGINE_TEST_MODEL`` points these tests at another exported folder (e.g. a fresh
+export before it is copied into models/).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.unit.engine.conftest import TEST_OPTIONS
 from tests.unit.engine.tiny_model import sample_prompts
 from workers.engine import GenerationRequest, OnnxGenerator, SamplingParams
+from workers.engine.generate import left_pad
+from workers.engine.runner import HostRunner
 
-REAL_MODEL = Path(__file__).resolve().parents[3] / "models" / "copyflow-tiny-v1"
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "copyflow-tiny-v1"
+REAL_MODEL = Path(os.environ.get("COPYFLOW_ENGINE_TEST_MODEL", str(DEFAULT_MODEL)))
 BANNED = ("最佳", "第一", "唯一", "顶级", "best", "guaranteed", "#1")
 
 pytestmark = [
@@ -26,6 +35,25 @@ pytestmark = [
 def real_generator() -> OnnxGenerator:
     """The real model on CPU, sha256-verified."""
     return OnnxGenerator.from_folder(REAL_MODEL, TEST_OPTIONS)
+
+
+def test_real_model_cache_matches_recompute(real_generator: OnnxGenerator) -> None:
+    """On the exported graph, KV-cached steps give the logits of a full recompute."""
+    model, pad = real_generator.model, real_generator.pad_id
+    sequences = [real_generator.tokenizer.encode(p) for p in sample_prompts()[:4]]
+    ids, mask, positions = left_pad(sequences, pad)
+    runner = HostRunner(model.session, model.signature, len(sequences))
+    logits = runner.forward(ids, mask, positions)
+    for _ in range(6):
+        full = HostRunner(model.session, model.signature, len(sequences))
+        reference = full.forward(*left_pad(sequences, pad))
+        np.testing.assert_allclose(logits, reference, atol=1e-3, rtol=0)
+        chosen = logits.argmax(axis=1)
+        for seq, token in zip(sequences, chosen, strict=True):
+            seq.append(int(token))
+        step_positions = mask.sum(axis=1, keepdims=True)
+        mask = np.concatenate([mask, np.ones((len(sequences), 1), dtype=np.int64)], axis=1)
+        logits = runner.forward(chosen[:, None].astype(np.int64), mask, step_positions)
 
 
 @pytest.mark.parametrize(

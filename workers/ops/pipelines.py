@@ -1,0 +1,52 @@
+"""Build a generator pipeline for the ops tools: the model, or the chaos-test template path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workers.generator.pipeline import Pipeline
+from workers.generator.writer import TextGenerator
+from workers.ops.settings import OpsSettings
+from workers.serde import make_codec
+from workers.settings import Settings, TopicSettings
+
+
+def load_model_generator(settings: Settings, model_dir: Path) -> TextGenerator:
+    """The ONNX generator from a model folder; raises the engine's ModelLoadError if unusable."""
+    # Imported here: onnxruntime is heavy and the template path never needs it.
+    from workers.generator.factory import OnnxTextGenerator, runtime_options
+
+    return OnnxTextGenerator.from_folder(model_dir, runtime_options(settings), settings.max_batch_size)
+
+
+def make_generator(settings: Settings, ops: OpsSettings, model_dir: Path | None = None) -> TextGenerator:
+    """The model in ``model_dir`` (default ``settings.model_dir``), or the template generator."""
+    if ops.generator == "template":
+        from workers.ops.template_generator import TemplateTextGenerator
+
+        return TemplateTextGenerator()
+    return load_model_generator(settings, model_dir or settings.model_dir)
+
+
+def build_pipeline_with(
+    settings: Settings,
+    generator: TextGenerator,
+    topics: TopicSettings | None = None,
+    deterministic: bool = False,
+) -> Pipeline:
+    """A pipeline around any generator; ``topics`` re-routes outputs (replays)."""
+    registry = settings.schema_registry_url
+    auth = (
+        settings.schema_registry_basic_auth.get_secret_value()
+        if settings.schema_registry_basic_auth
+        else None
+    )
+    return Pipeline(
+        topics=topics or settings.topics,
+        product_codec=make_codec("ProductCreated", registry, auth),
+        request_codec=make_codec("ContentRequest", registry, auth),
+        content_codec=make_codec("GeneratedContent", registry, auth),
+        generator=generator,
+        max_attempts=settings.max_resample_attempts + 1,
+        deterministic=deterministic,
+    )
