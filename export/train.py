@@ -30,6 +30,7 @@ from export.corpus import (
     eval_examples,
     train_examples,
 )
+from export.runtime_env import ensure_passive_omp
 from workers.prompt import COPY
 
 IGNORE = -100
@@ -41,7 +42,7 @@ class Recipe:
 
     seed: int = DEFAULT_SEED
     per_category: int = PER_CATEGORY
-    train_examples: int = 14_000
+    train_examples: int = 10_000
     eval_examples: int = 200
     vocab_size: int = tok.VOCAB_SIZE
     hidden: int = 256
@@ -51,10 +52,10 @@ class Recipe:
     intermediate: int = 704
     max_positions: int = 1024
     batch_tokens: int = 2048  # padded tokens per batch
-    steps: int = 800
-    lr: float = 2e-3
+    steps: int = 600
+    lr: float = 2.5e-3
     min_lr_ratio: float = 0.1
-    warmup: int = 40
+    warmup: int = 30
     weight_decay: float = 0.1
     grad_clip: float = 1.0
     threads: int = 2
@@ -292,6 +293,7 @@ def train(recipe: Recipe, out_dir: Path, log_path: Path | None = None) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
+    ensure_passive_omp("export.train", argv)
     defaults = Recipe()
     parser = argparse.ArgumentParser(description="Train the copyflow tiny copy model on CPU.")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")

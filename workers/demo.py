@@ -56,8 +56,6 @@ def read_topic(conf: dict[str, Any], topic: str, timeout_s: float = 10.0) -> lis
             continue
         out.append(msg)
         # Transaction markers take offsets too, so "done" is position ≥ high watermark.
-        if msg.offset() + 1 >= remaining.get(msg.partition(), 0):
-            remaining.pop(msg.partition(), None)
         for p in list(remaining):
             pos = consumer.position([TopicPartition(topic, p)])[0].offset
             if pos >= remaining[p]:

@@ -5,9 +5,10 @@ A fallback must be publishable for any request, however odd its data, so:
 - it says only what the request says: titles, brands, categories, attribute values and
   exact prices, each through ``sanitize_value``, and cut only between words (a title cut
   inside "WH-1000XM5" would state a model that does not exist);
-- it is rendered from richest to plainest: all attributes, fewer, none; with the price,
-  without; full title, shorter title, brand and category, category. Extra items and
-  attributes go before the title is cut. The first candidate that passes ``check_all`` wins;
+- it is rendered from richest to plainest: all attributes, fewer, none; full title, shorter
+  title, brand and category, category; with the price, then without. Extra items and
+  attributes go before the title is cut, and the title is cut before the price goes. The
+  first candidate that passes ``check_all`` wins;
 - a piece that holds a banned term or the user's id (a title "最佳耳机") is left out before
   rendering, and brand + category stand in for such a title;
 - the last candidates use no request data at all. They come in variants that share no word
@@ -49,6 +50,7 @@ _DANGLING = frozenset({"a", "an", "and", "by", "for", "from", "in", "of", "on", 
                        "to", "with", "&", "+", "|"})
 
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+_MAX_PRICE_DIGITS = 15
 _PLAIN_PRICE = re.compile(r"\d+(?:\.\d+)?")
 _ISO_CODE = re.compile(r"[A-Z]{3}")
 
@@ -71,12 +73,20 @@ def clip(text: str, max_units: float, locale: Locale) -> str:
     """``text`` cut to at most ``max_units``, only where no token is split."""
     if length_units(text, locale) <= max_units:
         return text
-    best = 0
+    best = at_space = 0
+    used = 0.0
     for end in range(1, len(text)):
-        if length_units(text[:end], locale) > max_units:
+        used += length_units(text[end - 1], locale)
+        if used > max_units:
             break
         if not (_TOKEN_CHARS.match(text[end - 1]) and _TOKEN_CHARS.match(text[end])):
             best = end
+        if text[end].isspace():
+            at_space = end
+    # Chinese has no spaces between words, but titles put them between segments
+    # ("耳机 Q5 旗舰版 商务通勤"): a cut there keeps words whole, if it keeps half the text.
+    if at_space * 2 >= best:
+        best = at_space
     words = text[:best].rstrip(_TRAILING).split(" ")
     # "Headphones for" reads as a mistake; a cut ends on a content word.
     while len(words) > 1 and words[-1].casefold() in _DANGLING:
@@ -141,7 +151,8 @@ class _Pieces:
             value = Decimal(raw)
         except InvalidOperation:
             return None
-        if not value.is_finite() or value < 0:
+        # "1E+999999999" is a valid Decimal whose plain form would not fit in memory.
+        if not value.is_finite() or value < 0 or value.adjusted() > _MAX_PRICE_DIGITS:
             return None
         amount = raw if _PLAIN_PRICE.fullmatch(raw) else format(value, "f")
         currency = currency_code(sanitize_value(item.currency))
@@ -215,8 +226,9 @@ def _single_candidates(request: ContentRequest, pieces: _Pieces) -> Iterator[str
             continue
         attrs = pieces.attributes(item)
         price = pieces.price(item)
-        for name in names:
-            for with_price in ((price, None) if price else (None,)):
+        # The exact price outranks a whole title: cut the title before dropping the price.
+        for with_price in (price, None) if price else (None,):
+            for name in names:
                 for count in range(len(attrs), -1, -1):
                     yield render(name, attrs[:count], with_price)
         return

@@ -153,3 +153,11 @@ def test_generic_variants_share_no_word() -> None:
 def test_clip_never_splits_a_token(text: str, units: float, locale: str, expected: str) -> None:
     """Titles are cut only between tokens, so a cut never states a different model or amount."""
     assert clip(text, units, locale) == expected  # type: ignore[arg-type]
+
+
+def test_title_is_cut_before_the_price_is_dropped() -> None:
+    """On a push, a long title is cut at a segment space and the exact price stays."""
+    title = "超长标题的降噪蓝牙耳机 Q5 旗舰版 商务通勤 长续航 高清通话"
+    text = fallback_text(zh_request(make_zh_item(title=title), channel="push"))
+    assert text.startswith("超长标题的降噪蓝牙耳机 Q5 旗舰版，")
+    assert "¥399.00" in text

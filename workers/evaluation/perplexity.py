@@ -12,7 +12,8 @@ from workers.engine import OnnxGenerator
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    result: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return result
 
 
 def copy_perplexity(engine: OnnxGenerator, pairs: Sequence[tuple[str, str]]) -> float:

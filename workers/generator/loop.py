@@ -237,8 +237,12 @@ class GeneratorWorker:
         if err is not None:
             self._delivery_errors.append(f"{msg.topic()}: {err}")
 
-    def _dead_letter_record(self, o: DeadLetter) -> tuple[bytes, list[tuple[str, bytes]]]:
-        headers = dead_letter_headers(o.source, o.stage, o.reason)
+    def _dead_letter_record(
+        self, o: DeadLetter
+    ) -> tuple[bytes, list[tuple[str, str | bytes | None]]]:
+        headers: list[tuple[str, str | bytes | None]] = [
+            *dead_letter_headers(o.source, o.stage, o.reason)
+        ]
         headers.append((HEADER_PREFIX + "class", o.error_class.encode()))
         value = o.source.value
         if len(value) > MAX_DEAD_LETTER_VALUE_BYTES:

@@ -256,6 +256,16 @@ melon watermelon peach pear pineapple coconut lemon lime orange citrus vanilla c
 almond walnut peanut oat oats rice wheat corn bread butter milk yogurt cheese honey jam
 tea coffee cocoa sugar salt pepper garlic ginger mint herb herbs spice spices
 honor dove gap coach tide shell target guess
+rediscover reimagine transform revamp maximize optimize streamline simplify savor savour
+snuggle conquer master customize customise personalize personalise snag score claim unlock
+browse subscribe download install impress motivate energize revitalize rejuvenate guard
+defend declutter scrub radiate illuminate roast fry whisk dice steep relish spoil sprint
+surf ski skate entertain roam wander venture stow recline cradle hush silence mute amplify
+improve refine complement coordinate accessorize modernize innovative sophisticated premium
+dependable vivid adorable stunning seamless ingenious genius mighty resilient sweatproof
+dustproof shockproof collapsible uplifting beloved bargain steal clearance engineered
+outstanding exceptional remarkable incredible fantastic marvelous marvellous superb
+splendid terrific fabulous
 """
 
 COMMON_WORDS: frozenset[str] = frozenset(_WORDS.split())

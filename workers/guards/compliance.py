@@ -94,6 +94,11 @@ def _ascii_pattern(term: str) -> re.Pattern[str]:
     return re.compile(f"{head}{body}{tail}")
 
 
+@cache
+def _squeezed(term: str) -> str:
+    return squeeze(term)
+
+
 def banned_terms_in(text: str, terms: tuple[str, ...] = ALL_BANNED_TERMS) -> list[str]:
     """The banned terms that occur in ``text``, as listed (not as written in the text)."""
     folded = fold(text)
@@ -105,7 +110,7 @@ def banned_terms_in(text: str, terms: tuple[str, ...] = ALL_BANNED_TERMS) -> lis
         if term.isascii():
             if _ascii_pattern(term).search(folded):
                 hits.append(term)
-        elif squeeze(term) in squeezed:
+        elif _squeezed(term) in squeezed:
             hits.append(term)
     return hits
 

@@ -114,7 +114,9 @@ def _decimal(text: str) -> Decimal | None:
 
 def build_support(request: ContentRequest, brands: BrandGroups = KNOWN_BRANDS) -> Support:
     """Collect what ``request``'s items state, read the way ``check_facts`` reads copy."""
-    numbers: set[Decimal] = {Decimal(min(len(request.items), MAX_ITEMS))}
+    # The number of items the model was shown is a fact too ("3 picks for you").
+    shown = min(len(request.items), MAX_ITEMS)
+    numbers: set[Decimal] = {Decimal(shown)} if shown else set()
     prices: set[tuple[Decimal, str]] = set()
     quantities: set[tuple[str, Decimal]] = set()
     names: set[str] = set()
@@ -194,11 +196,14 @@ def looks_like_name(part: str, brand_words: Iterable[str] = ()) -> bool:
 def _name_supported(token: str, support: Support, brand_words: frozenset[str]) -> bool:
     if _compact(token) in support.names:
         return True
-    parts = token.split("-")
-    return all(
-        part.casefold() in support.names or not looks_like_name(part, brand_words)
-        for part in parts
-    )
+    for part in token.split("-"):
+        if part.isdigit():
+            # "3-pack" and "2-in-1" state numbers even though no part is a name.
+            if Decimal(part) not in support.numbers:
+                return False
+        elif looks_like_name(part, brand_words) and part.casefold() not in support.names:
+            return False
+    return True
 
 
 def unsupported_facts(

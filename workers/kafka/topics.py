@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from workers.settings import Settings
 
@@ -24,10 +25,10 @@ def all_topics(settings: Settings) -> list[str]:
 
 
 def ensure_topics(
-    conf: dict[str, str], names: Iterable[str], partitions: int = 3, replication: int = 1
+    conf: Mapping[str, Any], names: Iterable[str], partitions: int = 3, replication: int = 1
 ) -> list[str]:
     """Create missing topics; return the names that were created."""
-    admin = AdminClient(conf)
+    admin = AdminClient(dict(conf))
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [n for n in dict.fromkeys(names) if n not in existing]
     if not wanted:

@@ -48,16 +48,31 @@ def count_outputs(
     for topic in topics:
         for env in read_committed(conf, topic, lookup):
             rec = decode(env.value)
-            seen[(rec["source_topic"], int(rec["source_partition"]), int(rec["source_offset"]), rec["kind"])] += 1
+            seen[
+                (
+                    rec["source_topic"],
+                    int(rec["source_partition"]),
+                    int(rec["source_offset"]),
+                    rec["kind"],
+                )
+            ] += 1
     return seen
 
 
-def count_dead_letters(conf: Mapping[str, Any], topic: str, lookup: BrokerLookup) -> Counter[InputKey]:
+def count_dead_letters(
+    conf: Mapping[str, Any], topic: str, lookup: BrokerLookup
+) -> Counter[InputKey]:
     """How many committed dead letters each source record has."""
     seen: Counter[InputKey] = Counter()
     for env in read_committed(conf, topic, lookup):
         f = dlq_facts(list(env.headers))
-        seen[(f.get("source.topic", ""), int(f.get("source.partition", -1)), int(f.get("source.offset", -1)))] += 1
+        seen[
+            (
+                f.get("source.topic", ""),
+                int(f.get("source.partition", -1)),
+                int(f.get("source.offset", -1)),
+            )
+        ] += 1
     return seen
 
 

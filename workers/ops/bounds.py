@@ -1,4 +1,4 @@
-"""Range bounds for replays and DLQ reads: ``TIME|OFFSET`` on the command line, resolved per partition.
+"""Range bounds for replays: ``TIME|OFFSET`` on the command line, resolved per partition.
 
 Accepted forms:
 - ``earliest`` / ``latest``: the log start / the end of the log when the plan is made;
@@ -95,14 +95,13 @@ class OffsetLookup(Protocol):
 
 def check_order(start: Bound, end: Bound) -> None:
     """Reject ranges that are inverted whatever the partition (checked before any broker call)."""
-    if start.kind == "time" and end.kind == "time" and start.time_ms is not None and end.time_ms is not None:
-        if start.time_ms > end.time_ms:
-            raise cli_error(f"inverted range: --from {start.text} is after --to {end.text}")
-    if start.kind == "offset" and end.kind == "offset" and start.offset is not None and end.offset is not None:
-        if start.offset > end.offset:
-            raise cli_error(f"inverted range: --from {start.text} is after --to {end.text}")
-    if start.kind == "latest" and end.kind == "earliest":
-        raise cli_error("inverted range: --from latest is after --to earliest")
+    inverted = (
+        (start.kind == end.kind == "time" and (start.time_ms or 0) > (end.time_ms or 0))
+        or (start.kind == end.kind == "offset" and (start.offset or 0) > (end.offset or 0))
+        or (start.kind == "latest" and end.kind == "earliest")
+    )
+    if inverted:
+        raise cli_error(f"inverted range: --from {start.text} is after --to {end.text}")
 
 
 def _fmt_ms(ms: int) -> str:
@@ -134,7 +133,9 @@ def resolve_bound(
                 "those records were deleted by retention"
             )
         if offset > high:
-            raise cli_error(f"--{role} offset {offset} in {where} is past the end of the log ({high})")
+            raise cli_error(
+                f"--{role} offset {offset} in {where} is past the end of the log ({high})"
+            )
         return offset
     assert bound.time_ms is not None
     if low > 0:
@@ -214,6 +215,10 @@ class BrokerLookup:
     def close(self) -> None:
         self._consumer.close()
 
+    def all_topics(self) -> set[str]:
+        """Every topic name the cluster has."""
+        return set(self._consumer.list_topics(timeout=self.timeout_s).topics)
+
     def topic_partitions(self, topic: str) -> list[int] | None:
         """The partition ids of ``topic``, or None when it does not exist."""
         md = self._consumer.list_topics(topic, timeout=self.timeout_s)
@@ -231,7 +236,9 @@ class BrokerLookup:
         return int(marks[0]), int(marks[1])
 
     def offset_for_time(self, topic: str, partition: int, time_ms: int) -> int:
-        got = self._consumer.offsets_for_times([TopicPartition(topic, partition, time_ms)], self.timeout_s)
+        got = self._consumer.offsets_for_times(
+            [TopicPartition(topic, partition, time_ms)], self.timeout_s
+        )
         return int(got[0].offset)
 
     def first_timestamp(self, topic: str, partition: int, offset: int) -> int | None:

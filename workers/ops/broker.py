@@ -56,7 +56,11 @@ class PrivateBroker:
         """Format a new log dir and start (same as the dev broker, on our own ports)."""
         self._link_jars()
         return devbroker.start(
-            self.paths, port=self.port, controller_port=self.controller_port, timeout_s=timeout_s, heap=self.heap
+            self.paths,
+            port=self.port,
+            controller_port=self.controller_port,
+            timeout_s=timeout_s,
+            heap=self.heap,
         )
 
     def start_kept(self, timeout_s: float = 90.0) -> str:
@@ -69,12 +73,22 @@ class PrivateBroker:
         java = shutil.which("java") or "java"
         log4j = self.paths.run / "log4j.properties"
         cmd = [
-            java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-cp", f"{self.paths.libs}/*",
-            f"-Dlog4j.configuration=file:{log4j}", "kafka.Kafka", str(props),
+            java,
+            f"-Xmx{self.heap}",
+            f"-Xms{self.heap}",
+            "-cp",
+            f"{self.paths.libs}/*",
+            f"-Dlog4j.configuration=file:{log4j}",
+            "kafka.Kafka",
+            str(props),
         ]
         with self.paths.log_file.open("ab") as log:
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.paths.pid_file.write_text(str(proc.pid))
         devbroker.wait_until_ready(self.bootstrap, timeout_s)

@@ -81,7 +81,9 @@ def parse_offsets(text: str) -> OffsetSelection:
         item = item.strip()
         m = re.fullmatch(r"(\d+):(\d+)(?:-(\d+))?", item)
         if not m:
-            raise cli_error(f"bad --offsets item {item!r}: use PARTITION:OFFSET or PARTITION:FROM-TO")
+            raise cli_error(
+                f"bad --offsets item {item!r}: use PARTITION:OFFSET or PARTITION:FROM-TO"
+            )
         a = int(m.group(2))
         b = int(m.group(3)) if m.group(3) else a
         if a > b:
@@ -136,8 +138,13 @@ def read_dead_letters(
                 env = item.envelope
                 rows.append(
                     DeadLetterRow(
-                        env.partition, env.offset, env.timestamp_ms, env.key, env.value,
-                        env.headers, facts_of(env.headers),
+                        env.partition,
+                        env.offset,
+                        env.timestamp_ms,
+                        env.key,
+                        env.value,
+                        env.headers,
+                        facts_of(env.headers),
                     )
                 )
     finally:
@@ -188,13 +195,14 @@ def preview(value: bytes, limit: int = 60) -> str:
 
 
 def sample_json(row: DeadLetterRow) -> dict[str, Any]:
+    f = row.facts
     return {
         "partition": row.partition,
         "offset": row.offset,
         "stage": row.stage,
         "class": row.error_class,
         "reason": row.reason,
-        "source": f"{row.source_topic}[{row.facts.get('source.partition', '?')}]@{row.facts.get('source.offset', '?')}",
+        "source": f"{row.source_topic}[{f.get('source.partition')}]@{f.get('source.offset')}",
         "dead_lettered_at": row.facts.get("timestamp"),
         "bytes": len(row.value),
         "redrives": row.redrives,
@@ -242,4 +250,3 @@ def format_summary(s: Summary, topic: str) -> str:
             )
             lines.append(f"        value: {j['value']}")
     return "\n".join(lines)
-

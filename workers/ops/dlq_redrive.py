@@ -74,7 +74,9 @@ def redrive_record(row: DeadLetterRow, dlq_topic: str, now_ms: int | None = None
     """The record to send back: original bytes and headers, plus the redrive trail."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     kept = tuple(
-        (k, v) for k, v in row.headers if not k.startswith(HEADER_PREFIX) and not k.startswith(REDRIVE_PREFIX)
+        (k, v)
+        for k, v in row.headers
+        if not k.startswith(HEADER_PREFIX) and not k.startswith(REDRIVE_PREFIX)
     )
     trail = (
         (REDRIVE_PREFIX + "count", str(row.redrives + 1).encode()),
@@ -91,7 +93,9 @@ def execute_redrive(
     if not plan.selected:
         return 0
     selection = ",".join(f"{r.partition}:{r.offset}" for r in plan.selected)
-    txn_id = "copyflow-redrive-" + hashlib.sha256(f"{dlq_topic}|{selection}".encode()).hexdigest()[:16]
+    txn_id = (
+        "copyflow-redrive-" + hashlib.sha256(f"{dlq_topic}|{selection}".encode()).hexdigest()[:16]
+    )
     writer = TransactionalWriter(conf, txn_id)
     sent = 0
     try:

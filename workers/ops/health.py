@@ -30,7 +30,11 @@ class HealthReport:
     facts: Mapping[str, Any]
 
     def body(self) -> dict[str, Any]:
-        return {"status": "ok" if self.healthy else "unhealthy", "reasons": list(self.reasons), **self.facts}
+        return {
+            "status": "ok" if self.healthy else "unhealthy",
+            "reasons": list(self.reasons),
+            **self.facts,
+        }
 
 
 def prometheus_text(report: HealthReport, prefix: str = "copyflow") -> str:
@@ -75,7 +79,7 @@ def _handler(report: Callable[[], HealthReport]) -> type[BaseHTTPRequestHandler]
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # probes every few seconds would drown the worker's own log
 
     return Handler
@@ -84,10 +88,14 @@ def _handler(report: Callable[[], HealthReport]) -> type[BaseHTTPRequestHandler]
 class HealthServer:
     """Serve ``/health`` and ``/metrics`` from a daemon thread until ``stop()``."""
 
-    def __init__(self, report: Callable[[], HealthReport], port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, report: Callable[[], HealthReport], port: int, host: str = "127.0.0.1"
+    ) -> None:
         self._server = ThreadingHTTPServer((host, port), _handler(report))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health", daemon=True
+        )
 
     @property
     def port(self) -> int:

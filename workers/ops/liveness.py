@@ -83,10 +83,17 @@ class LagMonitor:
             seen.add(key)
             try:
                 marks = consumer.get_watermark_offsets(
-                    TopicPartition(tp.topic, tp.partition), timeout=self.watermark_timeout_s, cached=False
+                    TopicPartition(tp.topic, tp.partition),
+                    timeout=self.watermark_timeout_s,
+                    cached=False,
                 )
             except KafkaException as exc:
-                log.warning("lag_check_failed", topic=tp.topic, partition=tp.partition, error=str(exc.args[0]))
+                log.warning(
+                    "lag_check_failed",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    error=str(exc.args[0]),
+                )
                 continue
             if marks is None:  # timed out: the broker is away; judge again next interval
                 continue

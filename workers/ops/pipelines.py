@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workers.generator.pipeline import Pipeline
 from workers.generator.writer import TextGenerator
+from workers.ops.fast_generators import CannedTextGenerator, TemplateTextGenerator
 from workers.ops.settings import OpsSettings
 from workers.serde import make_codec
 from workers.settings import Settings, TopicSettings
@@ -16,15 +17,19 @@ def load_model_generator(settings: Settings, model_dir: Path) -> TextGenerator:
     # Imported here: onnxruntime is heavy and the template path never needs it.
     from workers.generator.factory import OnnxTextGenerator, runtime_options
 
-    return OnnxTextGenerator.from_folder(model_dir, runtime_options(settings), settings.max_batch_size)
+    return OnnxTextGenerator.from_folder(
+        model_dir, runtime_options(settings), settings.max_batch_size
+    )
 
 
-def make_generator(settings: Settings, ops: OpsSettings, model_dir: Path | None = None) -> TextGenerator:
-    """The model in ``model_dir`` (default ``settings.model_dir``), or the template generator."""
+def make_generator(
+    settings: Settings, ops: OpsSettings, model_dir: Path | None = None
+) -> TextGenerator:
+    """The model in ``model_dir`` (default ``settings.model_dir``), or a fast test generator."""
     if ops.generator == "template":
-        from workers.ops.template_generator import TemplateTextGenerator
-
         return TemplateTextGenerator()
+    if ops.generator == "canned":
+        return CannedTextGenerator()
     return load_model_generator(settings, model_dir or settings.model_dir)
 
 

@@ -12,10 +12,12 @@ import structlog
 log = structlog.get_logger("copyflow.ops")
 
 
-def render(done: int, total: int, counters: dict[str, int], elapsed_s: float, width: int = 28) -> str:
+def render(
+    done: int, total: int, counters: dict[str, int], elapsed_s: float, width: int = 28
+) -> str:
     """``[#####.....]  47% 4700/10000 | generated=9400 ... | 812/s | eta 6s``."""
     frac = min(1.0, done / total) if total else 1.0
-    filled = int(round(frac * width))
+    filled = round(frac * width)
     rate = done / elapsed_s if elapsed_s > 0 else 0.0
     eta = (total - done) / rate if rate > 0 and total > done else 0.0
     parts = " ".join(f"{k}={v}" for k, v in counters.items())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
@@ -38,13 +39,14 @@ class BoundedReader:
         ranges: Sequence[PartitionRange],
         group_id: str = "copyflow-ops-reader",
         stuck_timeout_s: float = 60.0,
+        consumer: Any | None = None,
     ) -> None:
         self.topic = topic
         self.ends = {r.partition: r.end for r in ranges}
         self.positions = {r.partition: r.start for r in ranges}
         self.pending = {r.partition for r in ranges if r.start < r.end}
         self.stuck_timeout_s = stuck_timeout_s
-        self._consumer = Consumer(
+        self._consumer = consumer or Consumer(
             {
                 **conf,
                 "group.id": group_id,
@@ -60,11 +62,15 @@ class BoundedReader:
         self._last_record = time.monotonic()
         if self.pending:
             self._consumer.assign(
-                [TopicPartition(topic, r.partition, r.start) for r in ranges if r.partition in self.pending]
+                [
+                    TopicPartition(topic, r.partition, r.start)
+                    for r in ranges
+                    if r.partition in self.pending
+                ]
             )
 
     @property
-    def consumer(self) -> Consumer:
+    def consumer(self) -> Any:
         return self._consumer
 
     @property
@@ -83,10 +89,11 @@ class BoundedReader:
         items: list[ReadItem] = []
         for msg in self._consumer.consume(num_messages=max_records, timeout=timeout_s):
             p = msg.partition()
+            offset = msg.offset()
             err = msg.error()
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
-                    if p is not None and msg.offset() >= self.ends.get(p, 0):
+                    if p is not None and offset is not None and offset >= self.ends.get(p, 0):
                         self._finish(p)
                     continue
                 if err.fatal():
@@ -94,13 +101,13 @@ class BoundedReader:
                 if err.code() == KafkaError._AUTO_OFFSET_RESET:
                     raise Fatal(f"reader: a start offset is gone (retention?): {err}")
                 raise Transient(f"reader: {err}")
-            if p not in self.pending:
+            if p is None or offset is None or p not in self.pending:
                 continue
-            if msg.offset() >= self.ends[p]:
+            if offset >= self.ends[p]:
                 self._finish(p)
                 continue
-            self.positions[p] = msg.offset() + 1
-            if msg.offset() + 1 >= self.ends[p]:
+            self.positions[p] = offset + 1
+            if offset + 1 >= self.ends[p]:
                 self._finish(p)
             items.append(ReadItem(Envelope.from_message(msg), msg.value() is None))
         if items:

@@ -101,7 +101,7 @@ class ReplayPlan:
             model_name=data["model_name"],
             model_version=data["model_version"],
             created_at_ms=int(data["created_at_ms"]),
-            bounds=tuple(data.get("bounds") or ("", "")),  # type: ignore[arg-type]
+            bounds=(str(data["bounds"][0]), str(data["bounds"][1])),
         )
 
     def describe(self, done: Mapping[int, int] | None = None) -> str:
@@ -109,10 +109,10 @@ class ReplayPlan:
         done = done or {}
         lines = [
             f"replay {self.replay_id}: {self.source} ({self.source_schema}) -> {self.out}",
-            f"  range {self.bounds[0]} .. {self.bounds[1]} (half-open), kinds {','.join(self.kinds)}",
+            f"  range [{self.bounds[0]}, {self.bounds[1]}), kinds {','.join(self.kinds)}",
             f"  model {self.model_name} {self.model_version}; dead letters -> "
             + (self.dlq or "counted only (the originals are in the live DLQ already)"),
-            f"  checkpoint: consumer group {self.group_id} (offsets committed with each transaction)",
+            f"  checkpoint: group {self.group_id} (offsets commit with each transaction)",
             "  partition      from        to   records   done",
         ]
         for r in self.ranges:
@@ -144,7 +144,9 @@ def check_topics(args: ReplayArgs, settings: Settings, lookup: TopicLookup) -> l
         if name == args.source:
             raise cli_error(f"{role} {name} is the source topic: a replay must not feed itself")
         if name in inputs:
-            raise cli_error(f"{role} {name} is a live input topic: the live workers would consume it")
+            raise cli_error(
+                f"{role} {name} is a live input topic: the live workers would consume it"
+            )
         if name in live_outputs and not args.allow_live:
             raise cli_error(
                 f"{role} {name} is a live output topic; replay into a side topic, or pass "
@@ -158,14 +160,18 @@ def check_topics(args: ReplayArgs, settings: Settings, lookup: TopicLookup) -> l
         if name is not None and lookup.topic_partitions(name) is None
     ]
     if missing:
-        raise cli_error(f"unknown topic(s): {', '.join(missing)} (create them first; replay never auto-creates)")
+        raise cli_error(
+            f"unknown topic(s): {', '.join(missing)} (create them first; replay never auto-creates)"
+        )
     partitions = lookup.topic_partitions(args.source)
     assert partitions is not None
     return partitions
 
 
 def replay_id(fields: Sequence[object]) -> str:
-    return hashlib.sha256(json.dumps(list(fields), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(
+        json.dumps(list(fields), sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
 
 
 def make_plan(
@@ -183,7 +189,8 @@ def make_plan(
     schema = args.source_schema or guess_schema(args.source, settings)
     if schema is None:
         raise cli_error(
-            f"cannot tell the schema of {args.source}; pass --source-schema product-created|content-request"
+            f"cannot tell the schema of {args.source}; "
+            "pass --source-schema product-created|content-request"
         )
     start: Bound = parse_bound(args.start, now_ms)
     end: Bound = parse_bound(args.end, now_ms)
@@ -191,8 +198,13 @@ def make_plan(
     partitions = parse_partitions(args.partitions, available)
     ranges = resolve_ranges(args.source, partitions, start, end, lookup)
     fields: list[object] = [
-        args.source, schema, args.out, args.dlq, list(args.kinds),
-        [asdict(r) for r in ranges], model_version,
+        args.source,
+        schema,
+        args.out,
+        args.dlq,
+        list(args.kinds),
+        [asdict(r) for r in ranges],
+        model_version,
     ]
     if args.fresh:
         fields.append(now_ms)  # a new name: a new group, so nothing counts as done
@@ -229,8 +241,15 @@ class PlanStore:
     @staticmethod
     def args_key(args: ReplayArgs, model_version: str) -> str:
         fields = [
-            args.source, args.start, args.end, args.out, args.partitions, list(args.kinds),
-            args.dlq, args.source_schema, model_version,
+            args.source,
+            args.start,
+            args.end,
+            args.out,
+            args.partitions,
+            list(args.kinds),
+            args.dlq,
+            args.source_schema,
+            model_version,
         ]
         return replay_id(fields)
 
@@ -251,5 +270,7 @@ class PlanStore:
         """Write atomically (rename), so a crash never leaves half a plan file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = self.path(key).with_suffix(".tmp")
-        tmp.write_text(json.dumps({"status": status, "plan": plan.to_json()}, indent=2), encoding="utf-8")
+        tmp.write_text(
+            json.dumps({"status": status, "plan": plan.to_json()}, indent=2), encoding="utf-8"
+        )
         tmp.replace(self.path(key))

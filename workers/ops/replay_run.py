@@ -69,11 +69,15 @@ class ReplaySummary:
         )
 
 
-def committed_offsets(conf: Mapping[str, Any], plan: ReplayPlan, timeout_s: float = 10.0) -> dict[int, int]:
+def committed_offsets(
+    conf: Mapping[str, Any], plan: ReplayPlan, timeout_s: float = 10.0
+) -> dict[int, int]:
     """The replay group's checkpoint: next offset to read per partition (absent: none yet)."""
     consumer = Consumer({**conf, "group.id": plan.group_id, "enable.auto.commit": False})
     try:
-        got = consumer.committed([TopicPartition(plan.source, r.partition) for r in plan.ranges], timeout_s)
+        got = consumer.committed(
+            [TopicPartition(plan.source, r.partition) for r in plan.ranges], timeout_s
+        )
     finally:
         consumer.close()
     return {tp.partition: tp.offset for tp in got if tp.offset >= 0 and tp.error is None}
@@ -146,9 +150,9 @@ class ReplayRunner:
         started = time.monotonic()
         writer = TransactionalWriter(self.conf, self.plan.transactional_id)
         done = committed_offsets(self.conf, self.plan)
-        self.summary.already_done = sum(
-            r.count for r in self.plan.ranges
-        ) - sum(r.count for r in remaining_ranges(self.plan, done))
+        self.summary.already_done = sum(r.count for r in self.plan.ranges) - sum(
+            r.count for r in remaining_ranges(self.plan, done)
+        )
         reader = self._open_reader()
         aborts = 0
         try:
@@ -164,7 +168,9 @@ class ReplayRunner:
                 # Counters are applied only when the transaction commits.
                 before = (self.summary.generated, self.summary.dead_lettered, self.summary.skipped)
                 tombstones = sum(1 for i in items if i.tombstone)
-                outcomes = handle_isolating([i.envelope for i in items if not i.tombstone], self.pipeline)
+                outcomes = handle_isolating(
+                    [i.envelope for i in items if not i.tombstone], self.pipeline
+                )
                 records = self._records(outcomes)
                 offsets = [
                     TopicPartition(self.plan.source, p, reader.positions[p])
@@ -174,7 +180,9 @@ class ReplayRunner:
                     writer.write(records, offsets, reader.consumer.consumer_group_metadata())
                 except Transient as exc:
                     aborts += 1
-                    (self.summary.generated, self.summary.dead_lettered, self.summary.skipped) = before
+                    (self.summary.generated, self.summary.dead_lettered, self.summary.skipped) = (
+                        before
+                    )
                     log.warning("replay_batch_aborted", error=str(exc), attempt=aborts)
                     if aborts >= MAX_CONSECUTIVE_ABORTS:
                         raise
@@ -198,7 +206,9 @@ class ReplayRunner:
             self.summary.elapsed_s = time.monotonic() - started
             if self.progress is not None:
                 self.progress.update(
-                    self.summary.already_done + self.summary.read, self.summary.counters(), force=True
+                    self.summary.already_done + self.summary.read,
+                    self.summary.counters(),
+                    force=True,
                 )
                 self.progress.finish()
         log.info(

@@ -17,11 +17,10 @@ class OpsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="COPYFLOW_OPS_", extra="ignore")
 
-    # "model" runs the ONNX model from Settings.model_dir. "template" is the chaos-test mode:
-    # a generator that returns empty drafts, so every request goes through the real writer
-    # (guards, re-sampling) to the deterministic fallback template and then through the exact
-    # same Kafka and transaction path, at thousands of records per second instead of tens.
-    generator: Literal["model", "template"] = "model"
+    # "model" runs the ONNX model from Settings.model_dir. "template" and "canned" are test
+    # modes (chaos tests, fuzzing, benchmarks) that replace only the model and keep the writer,
+    # guards, encoding and the Kafka transaction path; see workers.ops.fast_generators.
+    generator: Literal["model", "template", "canned"] = "model"
 
     health_port: int | None = Field(default=None, description="serve /health here; off when unset")
     health_host: str = "127.0.0.1"

@@ -50,8 +50,10 @@ def _retry(what: str, call: Callable[[], object]) -> None:
 class TransactionalWriter:
     """``write(records, offsets, group_metadata)``: one transaction per call."""
 
-    def __init__(self, conf: Mapping[str, Any], transactional_id: str) -> None:
-        self._producer = Producer(
+    def __init__(
+        self, conf: Mapping[str, Any], transactional_id: str, producer: Any | None = None
+    ) -> None:
+        self._producer = producer or Producer(
             {
                 **conf,
                 "transactional.id": transactional_id,

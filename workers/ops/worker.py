@@ -8,8 +8,8 @@
 - ``/health`` and ``/metrics`` on ``COPYFLOW_OPS_HEALTH_PORT`` (opt-in);
 - a lag monitor that logs ``partition_stalled`` when a partition has lag and no progress.
 
-``python -m workers.ops.worker`` runs it from a shell; ``COPYFLOW_OPS_GENERATOR=template``
-selects the chaos-test generator (see ``workers.ops.template_generator``).
+``python -m workers.ops.worker`` runs it from a shell; ``COPYFLOW_OPS_GENERATOR=template`` or
+``canned`` selects a fast test generator (see ``workers.ops.fast_generators``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ EXIT_GRACE_EXCEEDED = 75  # shutdown took longer than shutdown_grace_s
 
 
 def health_report(
-    worker: GeneratorWorker, monitor: LagMonitor, ops: OpsSettings, state: str, now: float | None = None
+    worker: GeneratorWorker,
+    monitor: LagMonitor,
+    ops: OpsSettings,
+    state: str,
+    now: float | None = None,
 ) -> HealthReport:
     """Healthy while the loop polls in time and no partition is stalled."""
     now = time.monotonic() if now is None else now
@@ -147,7 +151,9 @@ def run_worker(
     server: HealthServer | None = None
     if ops.health_port is not None:
         server = HealthServer(
-            lambda: health_report(worker, monitor, ops, state["value"]), ops.health_port, ops.health_host
+            lambda: health_report(worker, monitor, ops, state["value"]),
+            ops.health_port,
+            ops.health_host,
         ).start()
     log.info(
         "worker_starting",
@@ -170,7 +176,9 @@ def run_worker(
         if server is not None:
             server.stop()
     s = worker.stats
-    shutdown_s = None if guard.requested_at is None else round(time.monotonic() - guard.requested_at, 3)
+    shutdown_s = (
+        None if guard.requested_at is None else round(time.monotonic() - guard.requested_at, 3)
+    )
     log.info(
         "worker_stopped",
         instance=worker.instance_id,
@@ -194,7 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m workers.ops.worker", description=__doc__)
     parser.add_argument("--instance-id", default=None, help="stable id; fences older instances")
-    parser.add_argument("--idle-timeout", type=float, default=None, help="exit after S idle seconds")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=None, help="exit after S idle seconds"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)

@@ -132,7 +132,8 @@ def requests(draw: st.DrawFn) -> ContentRequest:
 
 _LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _WORD = st.text(alphabet=_LATIN, min_size=1, max_size=8)
-_ZH_WORD = st.text(alphabet="耳机手环保温杯纯棉短袖空气炸锅运动跑鞋面霜键盘", min_size=1, max_size=6)
+_HAN = "耳机手环保温杯纯棉短袖空气炸锅运动跑鞋面霜键盘"
+_ZH_WORD = st.text(alphabet=_HAN, min_size=1, max_size=6)
 
 
 @st.composite

@@ -111,6 +111,8 @@ def test_en_ordinary_and_supported_copy_passes(text: str) -> None:
         ("With USB charging.", ["USB"]),
         ("An Apple-style design.", ["Apple-style"]),
         ("Now only $129.", ["$129"]),
+        ("Comes as a 3-pack.", ["3-pack"]),  # a number inside a hyphenated word
+        ("A 2-in-1 design.", ["2-in-1"]),
     ],
 )
 def test_en_unsupported_facts_fail(text: str, bad: list[str]) -> None:

@@ -1,0 +1,70 @@
+"""Reproduce models/copyflow-tiny-v1: corpus → tokenizer → train → export → parity → manifest.
+
+    python -m export.build_models --out models/copyflow-tiny-v1
+
+Training writes its checkpoint under --work (gitignored); only the exported folder is
+committed. ``--reuse`` skips training when the checkpoint already has a training report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from export.evaluate import evaluate_folder
+from export.manifest import read_manifest, write_manifest
+from export.onnx_export import export_checkpoint
+from export.runtime_env import ensure_passive_omp
+from export.train import Recipe, train
+
+NAME = "copyflow-tiny"
+VERSION = "1.0.0"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ensure_passive_omp("export.build_models", argv)
+    parser = argparse.ArgumentParser(description="Build the copyflow tiny model folder.")
+    parser.add_argument("--out", type=Path, default=Path("models/copyflow-tiny-v1"))
+    parser.add_argument("--work", type=Path, default=Path(".artifacts"))
+    parser.add_argument("--reuse", action="store_true", help="reuse a finished checkpoint")
+    parser.add_argument("--eval-count", type=int, default=120)
+    args = parser.parse_args(argv)
+
+    started = time.time()
+    checkpoint = args.work / "ckpt"
+    if not (args.reuse and (checkpoint / "training_report.json").is_file()):
+        args.work.mkdir(parents=True, exist_ok=True)
+        train(Recipe(), checkpoint, args.work / "train.jsonl")
+    command = " ".join(["python -m export.build_models", *(argv or sys.argv[1:])])
+    export_checkpoint(
+        checkpoint,
+        args.out,
+        name=NAME,
+        version=VERSION,
+        created_with=[command, f"copyflow export --from {checkpoint} --out {args.out}"],
+    )
+    generation = evaluate_folder(args.out, args.eval_count)
+    samples = generation.pop("samples")
+    (args.work / "samples.json").write_text(json.dumps(samples, indent=2, ensure_ascii=False))
+    manifest = read_manifest(args.out)
+    manifest["eval"]["generation"] = generation
+    body = {k: v for k, v in manifest.items() if k not in ("schema", "sha256")}
+    write_manifest(args.out, body)
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "seconds": round(time.time() - started, 1),
+                "parity": manifest["eval"]["parity"],
+                "generation": generation["all"],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

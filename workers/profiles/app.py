@@ -1,0 +1,248 @@
+"""The only module that touches faust: tables, two agents, two timers, and a runner.
+
+Tables (in-memory store, so state after a restart comes from the changelog topics):
+- ``profiles``: user id → profile, partitioned like user-behavior (keyed by user id);
+- ``co``: "<partition>:<product id>" → co-occurrence counts (see cooc.py);
+- ``erased``: user id → erasure time, so later behavior of an erased user is ignored;
+- ``catalog``: product id → product, a GlobalTable (every worker needs every product). One
+  changelog partition and a recovery buffer of one, as faust's docs advise for global tables.
+
+The agents only turn faust events into ``Envelope``s, call ``ProfileEngine`` and send what
+it returns; the engine never raises for bad input, so an agent never dies quietly on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import faust
+import structlog
+from confluent_kafka.admin import AdminClient
+
+from workers.envelope import Envelope
+from workers.errors import Fatal
+from workers.profiles.config import ProfilesConfig
+from workers.profiles.engine import Codecs, Produce, ProfileEngine, State
+from workers.profiles.metrics import Metrics
+from workers.serde import make_codec
+from workers.settings import Settings
+
+log = structlog.get_logger("copyflow.profiles")
+T = TypeVar("T")
+
+
+def _schema(serializer: str) -> faust.Schema[Any, Any]:
+    return faust.Schema(key_serializer=serializer, value_serializer=serializer)
+
+
+def partition_count(settings: Settings, topic: str) -> int:
+    """Partitions of an existing topic (the changelogs must match the behavior topic)."""
+    conf: dict[str, str | int | float | bool] = {**settings.kafka_common()}
+    admin = AdminClient(conf)
+    meta = admin.list_topics(topic, timeout=10).topics.get(topic)
+    if meta is None or meta.error is not None or not meta.partitions:
+        raise Fatal(f"topic {topic!r} is missing; run `copyflow topics` first")
+    return len(meta.partitions)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def envelope_of(message: Any) -> Envelope:
+    """Copy a faust message; header values that are not bytes become empty bytes."""
+    raw_headers: Any = message.headers or ()
+    if isinstance(raw_headers, Mapping):
+        raw_headers = raw_headers.items()
+    headers = tuple((str(k), v if isinstance(v, bytes) else b"") for k, v in raw_headers)
+    value = message.value
+    return Envelope(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=value if isinstance(value, bytes) else b"",
+        headers=headers,
+        timestamp_ms=int(message.timestamp * 1000),
+    )
+
+
+def _faust_options(settings: Settings, cfg: ProfilesConfig, partitions: int) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "broker": f"kafka://{settings.bootstrap_servers}",
+        "store": "memory://",
+        "web_enabled": False,
+        "autodiscover": False,
+        "topic_partitions": partitions,
+        "table_standby_replicas": 0,
+        "consumer_auto_offset_reset": "earliest",
+        "processing_guarantee": "at_least_once",
+        "broker_commit_interval": cfg.commit_interval_s,
+    }
+    if settings.sasl_mechanism and settings.sasl_username and settings.sasl_password:
+        options["broker_credentials"] = faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value(),
+            mechanism=settings.sasl_mechanism,
+        )
+    return options
+
+
+def build_app(
+    settings: Settings, cfg: ProfilesConfig, partitions: int
+) -> tuple[faust.App, ProfileEngine]:
+    """A faust app wired to a fresh engine; nothing runs until a worker starts it."""
+    app = faust.App(cfg.app_id, **_faust_options(settings, cfg, partitions))
+    topics = settings.topics
+    registry = settings.schema_registry_url
+    basic_auth = settings.schema_registry_basic_auth
+    auth = basic_auth.get_secret_value() if basic_auth else None
+    raw, json_ = _schema("raw"), _schema("json")
+    state = State(
+        profiles=app.Table("profiles", default=None, schema=json_),
+        catalog=app.GlobalTable(
+            "catalog",
+            default=None,
+            schema=json_,
+            partitions=1,
+            use_partitioner=True,
+            recovery_buffer_size=1,
+        ),
+        co=app.Table("co", default=None, schema=json_),
+        erased=app.Table("erased", default=None, schema=json_),
+    )
+    engine = ProfileEngine(
+        cfg,
+        state,
+        topics,
+        Codecs(
+            behavior=make_codec("UserBehavior", registry, auth),
+            product=make_codec("ProductCreated", registry, auth),
+            request=make_codec("ContentRequest", registry, auth),
+        ),
+        partitions=partitions,
+    )
+    outputs = {
+        name: app.topic(name, schema=raw) for name in (topics.content_requests, topics.dead_letter)
+    }
+
+    async def send_all(records: list[Produce]) -> None:
+        for rec in records:
+            await outputs[rec.topic].send(key=rec.key, value=rec.value, headers=list(rec.headers))
+
+    async def on_products(stream: faust.StreamT[Any]) -> None:
+        async for event in stream.events():
+            await send_all(engine.on_product(envelope_of(event.message)))
+
+    async def on_behavior(stream: faust.StreamT[Any]) -> None:
+        async for event in stream.events():
+            await send_all(engine.on_behavior(envelope_of(event.message), now_ms()))
+
+    async def flush() -> None:
+        await send_all(engine.flush(now_ms()))
+
+    async def stats() -> None:
+        log.info("profiles_stats", pending=len(engine.debouncer), **engine.metrics.as_dict())
+
+    app.agent(app.topic(topics.product_created, schema=raw), name="profiles-catalog")(on_products)
+    app.agent(app.topic(topics.user_behavior, schema=raw), name="profiles-behavior")(on_behavior)
+    app.timer(cfg.flush_interval_s, name="profiles-flush")(flush)
+    app.timer(cfg.stats_log_interval_s, name="profiles-stats")(stats)
+    return app, engine
+
+
+class _EmbeddedWorker(faust.Worker):
+    """A faust worker that leaves signals to its host and says when it is ready."""
+
+    def __init__(self, app: faust.App, on_ready: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._on_ready = on_ready
+        self.spinner = None  # no terminal art in logs
+
+    def install_signal_handlers(self) -> None:
+        pass  # the CLI (or the test) owns signals and sets the stop event
+
+    async def on_startup_finished(self) -> None:
+        await super().on_startup_finished()
+        self._on_ready()  # tables recovered, agents running
+
+
+class ProfilesWorker:
+    """Runs the faust app on its own event loop in the calling thread until ``stop`` is set."""
+
+    def __init__(
+        self, settings: Settings, cfg: ProfilesConfig, partitions: int | None = None
+    ) -> None:
+        self.settings = settings
+        self.cfg = cfg
+        self.partitions = partitions or cfg.partitions
+        self.ready = threading.Event()
+        self.engine: ProfileEngine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, stop: threading.Event) -> Metrics:
+        """Start, recover state from the changelogs, process until ``stop``; return metrics."""
+        behavior_topic = self.settings.topics.user_behavior
+        partitions = self.partitions or partition_count(self.settings, behavior_topic)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        app, engine = build_app(self.settings, self.cfg, partitions)
+        self.engine = engine
+        worker = _EmbeddedWorker(
+            app,
+            on_ready=self._on_ready,
+            loop=loop,
+            loglevel=self.cfg.faust_loglevel,
+            quiet=True,
+            redirect_stdouts=False,
+            daemon=False,
+        )
+        log.info("profiles_worker_starting", app_id=self.cfg.app_id, partitions=partitions)
+        try:
+            loop.run_until_complete(worker.start())
+            loop.run_until_complete(self._wait(stop, worker))
+        finally:
+            loop.run_until_complete(worker.stop())
+            self._drain(loop)
+            self._loop = None
+            log.info("profiles_worker_stopped", **engine.metrics.as_dict())
+        return engine.metrics
+
+    def call(self, fn: Callable[[ProfileEngine], T], timeout_s: float = 10.0) -> T:
+        """Run ``fn(engine)`` on the worker's loop (from another thread), e.g. to read a profile."""
+        loop, engine = self._loop, self.engine
+        if loop is None or engine is None:
+            raise RuntimeError("worker is not running")
+
+        async def _call() -> T:
+            return fn(engine)
+
+        future: Future[T] = asyncio.run_coroutine_threadsafe(_call(), loop)
+        return future.result(timeout_s)
+
+    def _on_ready(self) -> None:
+        log.info("profiles_worker_ready", app_id=self.cfg.app_id)
+        self.ready.set()
+
+    async def _wait(self, stop: threading.Event, worker: _EmbeddedWorker) -> None:
+        while not stop.is_set():
+            if worker.crash_reason is not None or worker.app.crash_reason is not None:
+                reason = worker.crash_reason or worker.app.crash_reason
+                raise Fatal(f"faust worker crashed: {reason!r}")
+            await asyncio.sleep(0.1)
+
+    @staticmethod
+    def _drain(loop: asyncio.AbstractEventLoop) -> None:
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
