@@ -13,7 +13,7 @@ from workers.engine import (
 )
 from workers.generator.pipeline import Pipeline
 from workers.generator.writer import PromptJob
-from workers.guards.compliance import BANNED_TERMS
+from workers.guards.compliance import ALL_BANNED_TERMS
 from workers.serde import make_codec
 from workers.settings import Settings
 
@@ -36,9 +36,10 @@ class OnnxTextGenerator:
         self.engine = engine
         self.max_batch_size = max_batch_size
         self.sampling = sampling
-        # Built now (tens of ms each) so the first micro-batch does not pay for them.
-        for terms in BANNED_TERMS.values():
-            engine.banned_index(terms)
+        # The compliance guard checks both locales' terms on every text (an English "best"
+        # in Chinese copy is still banned), so the decode-time mask forbids them all. Built
+        # now (tens of ms) so the first micro-batch does not pay for it.
+        engine.banned_index(ALL_BANNED_TERMS)
 
     @classmethod
     def from_folder(
@@ -65,7 +66,7 @@ class OnnxTextGenerator:
                 seed=j.seed,
                 max_new_tokens=j.max_new_tokens,
                 sampling=self.sampling,
-                banned_terms=BANNED_TERMS[j.locale],
+                banned_terms=ALL_BANNED_TERMS,
             )
             for j in jobs
         ]

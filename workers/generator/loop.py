@@ -26,7 +26,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from workers.envelope import Envelope
-from workers.errors import Fatal, Transient
+from workers.errors import BadInput, Fatal, Transient
 from workers.generator.pipeline import DeadLetter, Outcome, Output, Pipeline, handle
 from workers.kafka.dlq import HEADER_PREFIX, dead_letter_headers
 from workers.settings import Settings
@@ -111,6 +111,17 @@ def first_offsets(batch: Sequence[Envelope]) -> list[TopicPartition]:
     return [TopicPartition(t, p, o) for (t, p), o in first.items()]
 
 
+def _refuses_the_request(exc: Exception) -> bool:
+    """Errors that say "this request can never be served": bad input, not a broken generator.
+
+    The engine's ``InvalidRequestError`` is matched by name: importing ``workers.engine`` here
+    would load onnxruntime into every process, the model-free test modes included.
+    """
+    return isinstance(exc, BadInput) or any(
+        c.__name__ == "InvalidRequestError" for c in type(exc).__mro__
+    )
+
+
 def handle_isolating(batch: Sequence[Envelope], pipeline: Pipeline) -> list[Outcome]:
     """Handle a batch; if something unexpected breaks it, find the poison record alone.
 
@@ -123,11 +134,11 @@ def handle_isolating(batch: Sequence[Envelope], pipeline: Pipeline) -> list[Outc
         raise
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not stop the partition
         if len(batch) == 1:
-            return [
-                DeadLetter(
-                    batch[0], "generate", f"{type(exc).__name__}: {exc}", error_class="unexpected"
-                )
-            ]
+            reason = f"{type(exc).__name__}: {exc}"
+            if _refuses_the_request(exc):
+                stage = exc.stage if isinstance(exc, BadInput) else "generate"
+                return [DeadLetter(batch[0], stage, reason, error_class="unprocessable")]
+            return [DeadLetter(batch[0], "generate", reason, error_class="unexpected")]
         log.warning("batch_failed_isolating", size=len(batch), error=str(exc))
         outcomes: list[Outcome] = []
         for env in batch:

@@ -17,6 +17,7 @@ from workers.domain import Segment
 from workers.profiles.records import Behavior, CatalogEntry, category_key
 
 DAY_MS = 86_400_000
+FRESH_MS = 14 * DAY_MS
 TAXONOMY: dict[str, tuple[str, ...]] = {
     "Electronics": ("Headphones", "Phones", "Laptops", "Wearables", "Cameras", "Keyboards"),
     "Home": ("Drinkware", "Dinnerware", "Bedding", "Lighting"),
@@ -52,7 +53,7 @@ class SimProduct:
     category: str
     appeal: float  # latent popularity
     rel_price: float  # log price minus the category's mean
-    fresh: bool
+    created_at_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,9 @@ def make_catalog(rng: random.Random, per_category: int, now_ms: int) -> list[Sim
             base = math.exp(rng.uniform(math.log(15), math.log(400)))
             for _ in range(per_category):
                 rel = rng.gauss(0.0, 0.5)
-                fresh = rng.random() < 0.1
-                age_days = rng.uniform(0, 13) if fresh else rng.uniform(20, 365)
+                # A steady stream of launches inside the simulated month, older stock before.
+                recent = rng.random() < 0.15
+                age_days = rng.uniform(0, 30) if recent else rng.uniform(45, 365)
                 pid = f"S{n:05d}"
                 n += 1
                 entry: CatalogEntry = {
@@ -102,7 +104,7 @@ def make_catalog(rng: random.Random, per_category: int, now_ms: int) -> list[Sim
                     "created_at": now_ms - int(age_days * DAY_MS),
                 }
                 appeal = rng.paretovariate(1.2)
-                out.append(SimProduct(entry, category_key(path), appeal, rel, fresh))
+                out.append(SimProduct(entry, category_key(path), appeal, rel, entry["created_at"]))
     return out
 
 
@@ -135,7 +137,7 @@ def make_users(rng: random.Random, world_categories: list[str], count: int) -> l
     return users
 
 
-def _utility(user: SimUser, product: SimProduct) -> float:
+def _utility(user: SimUser, product: SimProduct, ts_ms: int) -> float:
     u = product.appeal**0.8
     if product.entry["brand"] in user.brands:
         u *= 4.0
@@ -143,14 +145,18 @@ def _utility(user: SimUser, product: SimProduct) -> float:
         u *= math.exp(-2.5 * product.rel_price)
     elif user.archetype == "quality_seeker":
         u *= math.exp(2.5 * product.rel_price)
-    elif user.archetype == "trend_follower" and product.fresh:
+    elif user.archetype == "trend_follower" and ts_ms - product.created_at_ms <= FRESH_MS:
         u *= 12.0
     return u
 
 
-def _pick(rng: random.Random, user: SimUser, items: list[SimProduct], k: int) -> list[SimProduct]:
-    weights = [_utility(user, p) for p in items]
-    return rng.choices(items, weights=weights, k=k)
+def _pick(
+    rng: random.Random, user: SimUser, items: list[SimProduct], k: int, ts_ms: int
+) -> list[SimProduct]:
+    """``k`` products chosen by utility among those already launched at ``ts_ms``."""
+    live = [p for p in items if p.created_at_ms <= ts_ms]
+    weights = [_utility(user, p, ts_ms) for p in live]
+    return rng.choices(live, weights=weights, k=k)
 
 
 def _event(user: SimUser, n: int, kind: str, pid: str | None, ts: int) -> Behavior:
@@ -161,22 +167,22 @@ def simulate_history(rng: random.Random, user: SimUser, world: World) -> list[Be
     """A few sessions of browsing, carting and buying, oldest first, all before now."""
     events: list[Behavior] = []
     sessions = rng.randint(4, 9)
-    ts = world.now_ms - sessions * 3 * DAY_MS
+    ts = world.now_ms - 30 * DAY_MS
     cats = list(user.categories)
     cat_weights = list(user.categories.values())
     for _ in range(sessions):
-        ts += int(rng.uniform(0.5, 3.0) * DAY_MS)
+        ts += int(rng.uniform(0.5, 3.2) * DAY_MS)
         explore = rng.random() < 0.1
         category = rng.choice(list(world.by_category)) if explore else rng.choices(cats, cat_weights)[0]
         for cat, buy_p in ((category, 0.55), (COMPLEMENTS.get(category), 0.35)):
             if cat is None:
                 continue
             items = world.by_category[cat]
-            seen = _pick(rng, user, items, rng.randint(2, 7))
+            seen = _pick(rng, user, items, rng.randint(2, 7), ts)
             for product in seen:
                 ts += rng.randint(20_000, 120_000)
                 events.append(_event(user, len(events), "view", product.entry["product_id"], ts))
-            best = max(seen, key=lambda p: _utility(user, p))
+            best = max(seen, key=lambda p: _utility(user, p, ts))
             if rng.random() < 0.6:
                 ts += rng.randint(20_000, 60_000)
                 events.append(_event(user, len(events), "add_to_cart", best.entry["product_id"], ts))

@@ -236,3 +236,18 @@ def test_close_aborts_an_open_transaction(settings: Settings, canned_pipeline: P
     worker._in_transaction = True
     worker.close()
     assert producer.calls == ["abort_transaction", "flush"]
+
+
+def test_engine_refusals_are_unprocessable_not_unexpected(
+    canned_pipeline: Pipeline, product_envelopes: Envelopes
+) -> None:
+    """An engine InvalidRequestError dead-letters the record without feeding the breaker."""
+    from workers.engine.errors import InvalidRequestError
+
+    class _Refusing(_Broken):
+        def generate(self, jobs: Sequence[PromptJob], /) -> list[str]:
+            raise InvalidRequestError("prompt longer than the context")
+
+    canned_pipeline.generator = _Refusing()
+    outcomes = handle_isolating(product_envelopes(2), canned_pipeline)
+    assert [o.error_class for o in outcomes if isinstance(o, DeadLetter)] == ["unprocessable"] * 2

@@ -1,0 +1,126 @@
+"""Export of local causal LMs (Llama, Qwen2, GPT-2 configs) to the KV-cache ONNX contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from export import contract
+from export.corpus import Example
+from export.manifest import read_manifest, verify_hashes
+from export.tokenizer import role_ids, save
+
+pytestmark = pytest.mark.export
+torch = pytest.importorskip("torch", reason="the export tests need torch (pip install .[export])")
+transformers = pytest.importorskip("transformers", reason="the export tests need transformers")
+ort = pytest.importorskip("onnxruntime", reason="the export tests need onnxruntime")
+
+from export.onnx_export import export_checkpoint  # noqa: E402  (after the torch skip)
+
+
+def _tiny_model(family: str, vocab: int) -> Any:
+    """A randomly initialised 2-layer model of ``family``, built locally (no download)."""
+    torch.manual_seed(0)
+    common = {"vocab_size": vocab, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0}
+    if family == "llama":
+        config = transformers.LlamaConfig(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True, **common,
+        )
+        return transformers.LlamaForCausalLM(config)
+    if family == "qwen2":
+        config = transformers.Qwen2Config(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=1024, **common,
+        )
+        return transformers.Qwen2ForCausalLM(config)
+    config = transformers.GPT2Config(n_embd=64, n_layer=2, n_head=4, n_positions=1024, **common)
+    return transformers.GPT2LMHeadModel(config)
+
+
+@pytest.fixture(scope="module")
+def prompts(small_tokenizer: Tokenizer, small_corpus: list[Example]) -> list[list[int]]:
+    # Mixed lengths, so every onnxruntime batch is left-padded.
+    return [small_tokenizer.encode(e.prompt).ids for e in small_corpus[:6]]
+
+
+def _export(
+    family: str, tmp_path: Path, tokenizer: Tokenizer, prompts: list[list[int]]
+) -> tuple[Path, dict[str, Any]]:
+    checkpoint = tmp_path / f"{family}-ckpt"
+    _tiny_model(family, tokenizer.get_vocab_size()).save_pretrained(checkpoint)
+    save(tokenizer, checkpoint / "tokenizer.json")
+    out = tmp_path / f"{family}-onnx"
+    manifest = export_checkpoint(checkpoint, out, prompts=prompts, max_new_tokens=8)
+    return out, manifest
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gpt2"])
+def test_export_passes_parity(
+    family: str, tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
+) -> None:
+    """onnxruntime greedy with the KV cache matches torch greedy, logits within 1e-4."""
+    _, manifest = _export(family, tmp_path, small_tokenizer, prompts)
+    parity = manifest["eval"]["parity"]
+    assert parity["ok"], parity
+    assert parity["sequences_matched"] == parity["prompts"] == len(prompts)
+    assert parity["max_prefill_logit_diff"] <= 1e-4
+    assert manifest["architecture"]["family"] == family
+
+
+def test_graph_follows_the_contract(
+    tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
+) -> None:
+    """Inputs/outputs carry the contract names, dtypes and a cache that grows by seq."""
+    out, manifest = _export("qwen2", tmp_path, small_tokenizer, prompts)
+    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    layers = manifest["architecture"]["layers"]
+    assert [i.name for i in session.get_inputs()] == contract.input_names(layers)
+    assert [o.name for o in session.get_outputs()] == contract.output_names(layers)
+    assert {i.name: i.type for i in session.get_inputs()}["input_ids"] == "tensor(int64)"
+    kv, hd = manifest["architecture"]["kv_heads"], manifest["architecture"]["head_dim"]
+    ids = np.array([[5, 6, 7]], dtype=np.int64)
+    feeds: dict[str, np.ndarray] = {
+        "input_ids": ids,
+        "attention_mask": np.ones((1, 3), dtype=np.int64),
+        "position_ids": np.arange(3, dtype=np.int64)[None],
+    }
+    for i in range(layers):
+        for name in contract.past_names(i):
+            feeds[name] = np.zeros((1, kv, 0, hd), dtype=np.float32)
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+    assert outputs["logits"].shape == (1, 3, small_tokenizer.get_vocab_size())
+    assert outputs["present.0.key"].shape == (1, kv, 3, hd)
+
+
+def test_manifest_hashes_match_files(
+    tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
+) -> None:
+    """manifest.json lists a matching sha256 for every file, and tampering is detected."""
+    out, _ = _export("gpt2", tmp_path, small_tokenizer, prompts)
+    manifest = read_manifest(out)
+    assert set(manifest["sha256"]) == {"model.onnx", "tokenizer.json"}
+    assert verify_hashes(out) == []
+    assert manifest["special_tokens"]["eos"]["id"] == role_ids(small_tokenizer)["eos"]
+    assert manifest["prompt_format_version"] == "1"
+    (out / "tokenizer.json").write_text(json.dumps({"tampered": True}))
+    assert verify_hashes(out) == ["mismatch: tokenizer.json"]
+
+
+def test_cli_exports_a_checkpoint(tmp_path: Path, small_tokenizer: Tokenizer) -> None:
+    """`copyflow export --from CKPT --out DIR` writes a verified folder and exits 0."""
+    from export.cli import main
+
+    checkpoint = tmp_path / "ckpt"
+    _tiny_model("llama", small_tokenizer.get_vocab_size()).save_pretrained(checkpoint)
+    save(small_tokenizer, checkpoint / "tokenizer.json")
+    out = tmp_path / "out"
+    args = ["--from", str(checkpoint), "--out", str(out), "--parity-prompts", "4"]
+    assert main([*args, "--max-new-tokens", "4"]) == 0
+    assert verify_hashes(out) == []
+    assert main(["--from", str(tmp_path / "missing"), "--out", str(out)]) == 2
