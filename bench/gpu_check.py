@@ -67,6 +67,9 @@ def main() -> int:
     parser.add_argument("--new-tokens", type=int, default=48)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if hasattr(ort, "preload_dlls"):
+        # CUDA and cuDNN from the nvidia-* pip packages, when that is how they are installed.
+        ort.preload_dlls()
     result: dict = {"ort": ort.__version__, "available": ort.get_available_providers()}
     prompts = [e.prompt for e in eval_examples(args.prompts)]
     gpu = OnnxGenerator.from_folder(args.model, RuntimeOptions(allow_cuda=True))

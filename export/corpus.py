@@ -8,8 +8,9 @@ measures copying of unseen products and unseen category vocabulary.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from export.catalog import Product, make_catalog, to_item
 from export.copywriter import write_copy
@@ -23,6 +24,8 @@ from workers.domain import (
     Segment,
 )
 from workers.prompt import EOS, build_prompt
+
+_T = TypeVar("_T", bound=str)
 
 DEFAULT_SEED = 20240611
 PER_CATEGORY = 600
@@ -90,7 +93,7 @@ def split_catalog(seed: int = DEFAULT_SEED, per_category: int = PER_CATEGORY) ->
     return Split(tuple(train), tuple(held_products), tuple(held_categories))
 
 
-def _pick(rng: random.Random, weights: dict[str, float]) -> str:
+def _pick(rng: random.Random, weights: Mapping[_T, float]) -> _T:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
@@ -99,10 +102,10 @@ def make_request(
     rng: random.Random, pool: Sequence[Product], index: int, prefix: str
 ) -> ContentRequest:
     """Draw one request (kind, locale, channel, persona, items) from ``pool``."""
-    kind: Kind = _pick(rng, _KIND_WEIGHTS)  # type: ignore[assignment]
-    channel: Channel = _pick(rng, _CHANNEL_WEIGHTS[kind])  # type: ignore[assignment,arg-type]
+    kind: Kind = _pick(rng, _KIND_WEIGHTS)
+    channel: Channel = _pick(rng, _CHANNEL_WEIGHTS[kind])
     locale: Locale = rng.choice(("zh", "en"))
-    segment: Segment = _pick(rng, _SEGMENT_WEIGHTS)  # type: ignore[assignment,arg-type]
+    segment: Segment = _pick(rng, _SEGMENT_WEIGHTS)
     count = 1
     if kind == "recommendation":
         counts, weights = _REC_ITEMS[channel]

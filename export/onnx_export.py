@@ -52,7 +52,8 @@ def prepare_for_export(model: PreTrainedModel) -> PreTrainedModel:
     """Eager attention and eval mode: the additive 4D mask path is the one we export."""
     model.set_attn_implementation("eager")
     model.config.use_cache = True
-    return model.eval()
+    model.eval()
+    return model
 
 
 def _example_inputs(arch: Architecture) -> tuple[torch.Tensor, ...]:

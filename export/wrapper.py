@@ -14,7 +14,7 @@ from transformers.cache_utils import DynamicLayer
 
 
 def additive_mask(
-    attention_mask: torch.Tensor, query_len: int | torch.Tensor, dtype: torch.dtype
+    attention_mask: torch.Tensor, query_len: int, dtype: torch.dtype
 ) -> torch.Tensor:
     """A [batch, 1, seq, past+seq] additive mask: causal, padding-aware, never an empty row.
 
@@ -78,5 +78,6 @@ class KVCacheWrapper(nn.Module):
         )
         flat: list[torch.Tensor] = [out.logits]
         for layer in cache.layers:
+            assert layer.keys is not None and layer.values is not None  # filled above
             flat.extend((layer.keys, layer.values))
         return tuple(flat)

@@ -208,16 +208,26 @@ class GeneratorWorker:
     def close(self) -> None:
         producer, consumer = self._producer, self._consumer
         self._consumer = self._producer = None
-        if producer is not None:
+        try:
+            if producer is not None:
+                self._close_producer(producer)
+        finally:
+            # Always close the consumer: a member that never leaves keeps its partitions
+            # from everyone else until its session times out.
+            self._close_consumer(consumer)
+
+    def _close_producer(self, producer: Producer) -> None:
+        try:
             if self._in_transaction:
                 # Only after an error escaped mid-transaction: abort so read_committed readers
                 # need not wait for transaction.timeout.ms.
-                try:
-                    producer.abort_transaction(10)
-                except KafkaException as exc:
-                    log.warning("close_abort_failed", error=str(exc.args[0]))
                 self._in_transaction = False
+                producer.abort_transaction(10)
             producer.flush(10)
+        except Exception as exc:  # noqa: BLE001 - a fenced producer fails even to flush
+            log.warning("producer_close_failed", error=str(exc))
+
+    def _close_consumer(self, consumer: Consumer | None) -> None:
         if consumer is not None:
             try:
                 consumer.close()  # leaves the group: partitions move to others at once

@@ -138,3 +138,16 @@ def audit(
     finally:
         lookup.close()
     return AuditReport(tally(expected_outputs, outputs), tally(expected_dead_letters, dead))
+
+
+def expect_outputs(
+    topic: str, placed: Iterable[tuple[int, int]], kinds: Iterable[str]
+) -> set[OutputKey]:
+    """The outputs inputs at ``placed`` (partition, offset) call for, one per kind."""
+    wanted = tuple(kinds)
+    return {(topic, p, o, k) for p, o in placed for k in wanted}
+
+
+def expect_dead_letters(topic: str, placed: Iterable[tuple[int, int]]) -> set[InputKey]:
+    """One dead letter per bad input at ``placed``."""
+    return {(topic, p, o) for p, o in placed}

@@ -48,12 +48,13 @@ class BoundedReader:
         self.stuck_timeout_s = stuck_timeout_s
         self._consumer = consumer or Consumer(
             {
+                # What downstream consumers see; a caller's conf may ask for read_uncommitted.
+                "isolation.level": "read_committed",
                 **conf,
                 "group.id": group_id,
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "enable.partition.eof": True,
-                "isolation.level": "read_committed",
                 # A start offset that vanished (retention ran since the plan) must fail loudly,
                 # never silently read from somewhere else.
                 "auto.offset.reset": "error",

@@ -92,6 +92,7 @@ class ShutdownGuard:
         if self.requested_at is not None:
             log.warning("shutdown_forced", signal=signum)
             os._exit(EXIT_GRACE_EXCEEDED)
+            return  # only reached when _exit is replaced (tests)
         self.requested_at = time.monotonic()
         log.info("shutdown_requested", signal=signum, grace_s=self.grace_s)
         self.stop.set()

@@ -14,6 +14,7 @@ it returns; the engine never raises for bad input, so an agent never dies quietl
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -227,6 +228,9 @@ class ProfilesWorker:
         return future.result(timeout_s)
 
     def _on_ready(self) -> None:
+        # The recovered tables are long-lived: moving them out of the collector's generations
+        # keeps full collections from rescanning millions of profile dicts as events arrive.
+        gc.freeze()
         log.info("profiles_worker_ready", app_id=self.cfg.app_id)
         self.ready.set()
 

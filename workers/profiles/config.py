@@ -49,7 +49,16 @@ class ProfilesConfig(BaseSettings):
     # Requests.
     items_per_request: int = Field(default=4, ge=1)
     emit_ads: bool = Field(default=False, description="also a personalized ad per trigger")
-    segment_threshold: float = Field(default=0.5, gt=0, le=1)
+    # Share of a profile's weight that names a segment. A shopper with no lean already shows
+    # some of each (a third of the weight lands in premium or luxury by construction of the
+    # bands; tech is a large part of most catalogs; a few products are always new), so the
+    # thresholds sit well above those base rates. The segment with the largest excess wins.
+    segment_thresholds: dict[str, float] = {
+        "tech_enthusiast": 0.7,
+        "price_sensitive": 0.5,
+        "quality_seeker": 0.65,
+        "trend_follower": 0.35,
+    }
     tech_categories: tuple[str, ...] = (
         "Electronics",
         "Computers",

@@ -26,7 +26,7 @@ from workers.profiles.config import ProfilesConfig
 from workers.profiles.engine import Codecs, ProfileEngine, State
 from workers.profiles.persona import persona_of
 from workers.profiles.recommend import Weights, recommend
-from workers.profiles.records import Behavior, category_key
+from workers.profiles.records import Behavior
 from workers.profiles.simulate import World, make_world
 from workers.profiles.triggers import Trigger
 from workers.prompt import build_prompt
@@ -287,10 +287,3 @@ _SEGMENTS: tuple[str, ...] = (
     "quality_seeker",
     "trend_follower",
 )
-
-
-def category_of(world: World, product_id: str) -> str:
-    for p in world.products:
-        if p.entry["product_id"] == product_id:
-            return category_key(p.entry["category_path"])
-    return ""

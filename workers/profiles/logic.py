@@ -12,9 +12,9 @@ out-of-order events need no special case beyond a metric.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from hashlib import blake2b
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.records import Behavior, ProductView, Profile
@@ -43,9 +43,9 @@ class SearchMatch:
     brands: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one event did to a profile, for metrics, triggers and co-occurrence."""
+class Outcome(NamedTuple):
+    """What one event did to a profile, for metrics, triggers and co-occurrence (a tuple:
+    built once per event, so cheap construction matters)."""
 
     status: Status
     out_of_order: bool = False
@@ -53,8 +53,8 @@ class Outcome:
     future_clamped: bool = False
     heavy_user: bool = False
     views_in_window: int = 0
-    co_view_with: tuple[str, ...] = field(default=())
-    co_buy_with: tuple[str, ...] = field(default=())
+    co_view_with: tuple[str, ...] = ()
+    co_buy_with: tuple[str, ...] = ()
     ts_ms: int = 0
 
 

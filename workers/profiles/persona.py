@@ -9,13 +9,10 @@ from workers.profiles.records import Profile, category_leaf, category_root
 
 # Below this much (decayed) weight a profile says too little to name a segment.
 MIN_EVIDENCE = 3.0
-# Quality needs a clear lean to the top bands: half of a random shopper's weight is
-# already "premium or luxury" or "budget or mid" by construction of the bands.
-QUALITY_MARGIN = 0.15
 
 
 def segment_signals(profile: Profile, cfg: ProfilesConfig) -> dict[Segment, float]:
-    """Each segment's evidence as a share in [0, 1]."""
+    """Each segment's evidence as a share of the profile's weight, in [0, 1]."""
     cats = shares(profile["cat"])
     bands = shares(profile["band"])
     tech_roots = set(cfg.tech_categories)
@@ -23,21 +20,25 @@ def segment_signals(profile: Profile, cfg: ProfilesConfig) -> dict[Segment, floa
     return {
         "tech_enthusiast": sum(v for k, v in cats.items() if category_root(k) in tech_roots),
         "price_sensitive": bands.get("budget", 0.0),
-        "quality_seeker": bands.get("premium", 0.0) + bands.get("luxury", 0.0) - QUALITY_MARGIN,
+        "quality_seeker": bands.get("premium", 0.0) + bands.get("luxury", 0.0),
         "trend_follower": profile["fresh"] / total if total > 0 else 0.0,
     }
 
 
 def segment_of(profile: Profile, cfg: ProfilesConfig) -> Segment:
-    """The strongest segment whose evidence passes the threshold, else ``general``."""
+    """The segment whose evidence most exceeds its threshold, else ``general``."""
     evidence = profile["total"] * decay_factor(profile["t0"], profile["ts"], cfg.half_life_ms)
     if evidence < MIN_EVIDENCE:
         return "general"
     best: Segment = "general"
-    best_value = cfg.segment_threshold
+    best_excess = 0.0
     for segment, value in segment_signals(profile, cfg).items():
-        if value >= best_value:
-            best, best_value = segment, value
+        threshold = cfg.segment_thresholds.get(segment)
+        if threshold is None:
+            continue
+        excess = value - threshold
+        if excess >= best_excess:
+            best, best_excess = segment, excess
     return best
 
 

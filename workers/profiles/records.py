@@ -10,7 +10,7 @@ a million profiles.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
 from workers.domain import Item
 
@@ -31,9 +31,8 @@ PRICE_BANDS: tuple[PriceBand, ...] = ("budget", "mid", "premium", "luxury")
 PROFILE_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Behavior:
-    """One decoded, validated user-behavior event."""
+class Behavior(NamedTuple):
+    """One decoded, validated user-behavior event (a tuple: cheap to build per event)."""
 
     event_id: str
     user_id: str

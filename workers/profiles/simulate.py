@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 from workers.domain import Segment
-from workers.profiles.records import Behavior, CatalogEntry, category_key
+from workers.profiles.records import Behavior, BehaviorType, CatalogEntry, category_key
 
 DAY_MS = 86_400_000
 FRESH_MS = 14 * DAY_MS
@@ -138,7 +138,7 @@ def make_users(rng: random.Random, world_categories: list[str], count: int) -> l
 
 
 def _utility(user: SimUser, product: SimProduct, ts_ms: int) -> float:
-    u = product.appeal**0.8
+    u = float(product.appeal**0.8)
     if product.entry["brand"] in user.brands:
         u *= 4.0
     if user.archetype == "price_sensitive":
@@ -159,8 +159,8 @@ def _pick(
     return rng.choices(live, weights=weights, k=k)
 
 
-def _event(user: SimUser, n: int, kind: str, pid: str | None, ts: int) -> Behavior:
-    return Behavior(f"{user.user_id}-e{n}", user.user_id, kind, pid, None, ts, user.locale)  # type: ignore[arg-type]
+def _event(user: SimUser, n: int, kind: BehaviorType, pid: str | None, ts: int) -> Behavior:
+    return Behavior(f"{user.user_id}-e{n}", user.user_id, kind, pid, None, ts, user.locale)
 
 
 def simulate_history(rng: random.Random, user: SimUser, world: World) -> list[Behavior]:
@@ -173,7 +173,9 @@ def simulate_history(rng: random.Random, user: SimUser, world: World) -> list[Be
     for _ in range(sessions):
         ts += int(rng.uniform(0.5, 3.2) * DAY_MS)
         explore = rng.random() < 0.1
-        category = rng.choice(list(world.by_category)) if explore else rng.choices(cats, cat_weights)[0]
+        category = (
+            rng.choice(list(world.by_category)) if explore else rng.choices(cats, cat_weights)[0]
+        )
         for cat, buy_p in ((category, 0.55), (COMPLEMENTS.get(category), 0.35)):
             if cat is None:
                 continue
@@ -185,10 +187,14 @@ def simulate_history(rng: random.Random, user: SimUser, world: World) -> list[Be
             best = max(seen, key=lambda p: _utility(user, p, ts))
             if rng.random() < 0.6:
                 ts += rng.randint(20_000, 60_000)
-                events.append(_event(user, len(events), "add_to_cart", best.entry["product_id"], ts))
+                events.append(
+                    _event(user, len(events), "add_to_cart", best.entry["product_id"], ts)
+                )
                 if rng.random() < buy_p / 0.6:
                     ts += rng.randint(20_000, 60_000)
-                    events.append(_event(user, len(events), "purchase", best.entry["product_id"], ts))
+                    events.append(
+                        _event(user, len(events), "purchase", best.entry["product_id"], ts)
+                    )
             if cat == category and rng.random() > 0.5:
                 break  # no complement this time
     return events

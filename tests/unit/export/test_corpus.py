@@ -95,7 +95,10 @@ def test_every_kind_channel_and_persona_is_covered(small_corpus: list[Example]) 
     """The corpus covers all kinds, channels and persona segments."""
     assert {e.request.kind for e in small_corpus} == {"description", "ad", "recommendation"}
     assert {e.request.channel for e in small_corpus} == {
-        "detail_page", "feed_card", "push", "search_ad"
+        "detail_page",
+        "feed_card",
+        "push",
+        "search_ad",
     }
     segments = {e.request.persona.segment for e in small_corpus if e.request.persona}
     assert len(segments) == 5

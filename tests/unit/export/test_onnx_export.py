@@ -29,14 +29,25 @@ def _tiny_model(family: str, vocab: int) -> Any:
     common = {"vocab_size": vocab, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0}
     if family == "llama":
         config = transformers.LlamaConfig(
-            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True, **common,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=1024,
+            tie_word_embeddings=True,
+            **common,
         )
         return transformers.LlamaForCausalLM(config)
     if family == "qwen2":
         config = transformers.Qwen2Config(
-            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, max_position_embeddings=1024, **common,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=1024,
+            **common,
         )
         return transformers.Qwen2ForCausalLM(config)
     config = transformers.GPT2Config(n_embd=64, n_layer=2, n_head=4, n_positions=1024, **common)
@@ -93,7 +104,8 @@ def test_graph_follows_the_contract(
     for i in range(layers):
         for name in contract.past_names(i):
             feeds[name] = np.zeros((1, kv, 0, hd), dtype=np.float32)
-    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+    names = [o.name for o in session.get_outputs()]
+    outputs = dict(zip(names, session.run(None, feeds), strict=True))
     assert outputs["logits"].shape == (1, 3, small_tokenizer.get_vocab_size())
     assert outputs["present.0.key"].shape == (1, kv, 3, hd)
 

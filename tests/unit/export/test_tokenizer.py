@@ -44,5 +44,5 @@ def test_values_tokenise_the_same_in_prompt_and_copy(small_tokenizer: Tokenizer)
         alone = small_tokenizer.encode(value).ids
         in_prompt = small_tokenizer.encode(f"price={value}").ids
         in_copy = small_tokenizer.encode(f"只要{value}元").ids
-        assert in_prompt[-len(alone):] == alone
+        assert in_prompt[-len(alone) :] == alone
         assert any(in_copy[i : i + len(alone)] == alone for i in range(len(in_copy)))

@@ -48,7 +48,7 @@ def test_bad_inputs_are_dead_lettered_as_bad_input(
 
 
 def test_schema_mismatch_is_dead_lettered(settings: Settings, canned_pipeline: Pipeline) -> None:
-    """A record written with another schema (here a ContentRequest on the product topic) is refused."""
+    """A record written with another schema (a UserBehavior on the product topic) is refused."""
     other = PlainAvroCodec("UserBehavior").encode(
         {"event_id": "e", "user_id": "u", "session_id": "s", "type": "view", "product_id": "P",
          "query": None, "timestamp": 0, "context": {}}

@@ -1,0 +1,66 @@
+"""The faust wrapper without a broker: message copying, options, what the app declares."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import faust
+from pydantic import SecretStr
+
+from workers.profiles.app import _faust_options, build_app, envelope_of
+from workers.profiles.config import ProfilesConfig
+from workers.settings import Settings, TopicSettings
+
+
+def test_envelope_copies_a_faust_message() -> None:
+    """Offsets, bytes and headers are kept; seconds become milliseconds; odd headers empty."""
+    msg = SimpleNamespace(
+        topic="t",
+        partition=2,
+        offset=9,
+        key=b"u1",
+        value=b"\x00v",
+        headers=[("trace", b"x"), ("bad", None)],
+        timestamp=1_760_000_000.123,
+    )
+    env = envelope_of(msg)
+    assert (env.topic, env.partition, env.offset, env.key, env.value) == (
+        "t",
+        2,
+        9,
+        b"u1",
+        b"\x00v",
+    )
+    assert env.headers == (("trace", b"x"), ("bad", b""))
+    assert env.timestamp_ms == 1_760_000_000_123
+    assert envelope_of(SimpleNamespace(**{**vars(msg), "headers": {"h": b"1"}})).headers == (
+        ("h", b"1"),
+    )
+
+
+def test_options_use_memory_store_and_sasl_when_configured() -> None:
+    """State lives in memory (recovered from changelogs); SASL settings reach faust."""
+    cfg = ProfilesConfig()
+    # bootstrap_servers is read through its alias (KAFKA_BOOTSTRAP), so pass it that way.
+    plain = _faust_options(Settings(KAFKA_BOOTSTRAP="b:9092"), cfg, 6)
+    assert plain["store"] == "memory://" and plain["topic_partitions"] == 6
+    assert plain["broker"] == "kafka://b:9092" and not plain["web_enabled"]
+    assert "broker_credentials" not in plain
+    secure = Settings(
+        sasl_mechanism="PLAIN",
+        sasl_username="svc",
+        sasl_password=SecretStr("pw"),
+    )
+    assert isinstance(_faust_options(secure, cfg, 6)["broker_credentials"], faust.SASLCredentials)
+
+
+def test_app_declares_changelogged_tables_and_two_agents() -> None:
+    """Four tables with changelog topics (catalog global), agents on both input topics."""
+    topics = TopicSettings(product_created="pc", user_behavior="ub")
+    app, engine = build_app(Settings(topics=topics), ProfilesConfig(app_id="unit-app"), 3)
+    tables = {name: app.tables[name] for name in ("profiles", "catalog", "co", "erased")}
+    assert isinstance(tables["catalog"], faust.GlobalTable)
+    assert tables["profiles"].changelog_topic.get_topic_name() == "unit-app-profiles-changelog"
+    sources = {t for agent in app.agents.values() for t in agent.channel.topics}  # type: ignore[attr-defined]
+    assert sources == {"pc", "ub"}
+    assert engine.state.profiles is tables["profiles"] and engine.partitions == 3

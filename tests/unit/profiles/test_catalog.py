@@ -1,0 +1,62 @@
+"""The derived catalog index: bands, search matching, popularity ranking, rebuild."""
+
+from __future__ import annotations
+
+from tests.unit.profiles.conftest import entry
+from workers.profiles.catalog import CatalogIndex, band_for
+
+
+def _index(prices: list[str], category: tuple[str, ...] = ("Home", "Cups")) -> CatalogIndex:
+    index = CatalogIndex()
+    for i, price in enumerate(prices):
+        index.add(entry(f"P{i}", category, price=price))
+    return index
+
+
+def test_band_is_relative_to_the_category() -> None:
+    """In a category of ~100 items, 50 is budget and 300 is luxury."""
+    index = _index(["100.00"] * 6)
+    assert index.band_of(entry("x", ("Home", "Cups"), price="50.00")) == "budget"
+    assert index.band_of(entry("x", ("Home", "Cups"), price="100.00")) == "mid"
+    assert index.band_of(entry("x", ("Home", "Cups"), price="180.00")) == "premium"
+    assert index.band_of(entry("x", ("Home", "Cups"), price="300.00")) == "luxury"
+
+
+def test_small_categories_use_absolute_usd_bands() -> None:
+    """Too few products to compare: the price in USD decides; CNY converts first."""
+    index = CatalogIndex()
+    assert index.band_of(entry("x", ("New", "Cat"), price="5.00")) == "budget"
+    assert index.band_of(entry("x", ("New", "Cat"), price="500.00")) == "luxury"
+    assert index.band_of(entry("x", ("New", "Cat"), price="280.00", currency="CNY")) == "mid"
+    assert band_for(-1.0) == "budget" and band_for(2.0) == "luxury"
+
+
+def test_query_matches_leaves_and_brands_case_insensitively() -> None:
+    """A search names categories and brands, in any case and in Chinese too."""
+    index = CatalogIndex()
+    index.add(entry("a", ("Electronics", "Headphones"), brand="Sonora"))
+    index.add(entry("b", ("数码", "耳机"), brand="声悦"))
+    m = index.match_query("SONORA noise cancelling headphones")
+    assert m.categories == ("Electronics/Headphones",) and m.brands == ("Sonora",)
+    m = index.match_query("声悦降噪耳机")
+    assert m.categories == ("数码/耳机",) and m.brands == ("声悦",)
+    assert index.match_query("zzz").categories == ()
+
+
+def test_rank_orders_categories_and_popular_list() -> None:
+    """Ranking sorts each category and the global list by popularity, known products only."""
+    index = _index(["10.00", "10.00", "10.00"])
+    index.rank({"P2": 9.0, "P0": 3.0, "ghost": 100.0})
+    assert index.in_category("Home/Cups") == ["P2", "P0", "P1"]
+    assert index.popular() == ["P2", "P0"]
+    assert index.popularity("ghost") == 1.0 and index.popularity("P2") == 0.09
+
+
+def test_rebuild_and_changed_products() -> None:
+    """A re-sent product refreshes its view; a rebuild starts from the given entries."""
+    index = _index(["10.00"])
+    assert index.view_of(entry("P0", ("Home", "Cups"))).category == "Home/Cups"
+    index.add(entry("P0", ("Home", "Cups"), brand="Other"))
+    assert index.view_of(entry("P0", ("Home", "Cups"), brand="Other")).brand == "Other"
+    index.rebuild([entry("Q", ("Sports", "Yoga"))])
+    assert index.size == 1 and index.categories() == ["Sports/Yoga"]
