@@ -50,7 +50,11 @@ def fp16_folder(src: Path, dst: Path) -> Path:
         if (src / name).exists():
             shutil.copy(src / name, dst / name)
     manifest = json.loads((src / "manifest.json").read_text())
-    manifest["files"]["model.onnx"]["sha256"] = hashlib.sha256((dst / "model.onnx").read_bytes()).hexdigest()
+    digest = hashlib.sha256((dst / "model.onnx").read_bytes()).hexdigest()
+    if isinstance(manifest.get("sha256"), dict):
+        manifest["sha256"]["model.onnx"] = digest
+    else:
+        manifest["files"]["model.onnx"]["sha256"] = digest
     (dst / "manifest.json").write_text(json.dumps(manifest))
     return dst
 

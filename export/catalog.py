@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from export.compliance import banned_terms
+from export.hanzi import LEVEL1, gb2312_hanzi
 from export.lexicon import CATEGORIES, FREE_VALUES, Category, Pair, ProductType
 from workers.domain import Item, Locale
 
@@ -27,6 +29,63 @@ class Product:
     price_usd: str
     original_cny: str | None
     original_usd: str | None
+
+
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "ren",
+    "ta",
+    "vo",
+    "sen",
+    "li",
+    "no",
+    "ra",
+    "ze",
+    "qu",
+    "fin",
+    "mo",
+    "tal",
+    "ve",
+    "dor",
+    "si",
+    "ban",
+    "ko",
+    "lu",
+    "nex",
+    "pi",
+    "sol",
+    "tri",
+    "ul",
+    "ya",
+    "zen",
+    "ar",
+    "bel",
+)
+_CODE_LETTERS = "ABCDEFGHJKLMNPRSTUVWXZ"
+
+
+def random_brand(rng: random.Random) -> Pair:
+    """An invented brand: 2-3 common hanzi for zh, 2-3 syllables for en.
+
+    A few dozen fixed brands can be predicted from context instead of copied; random ones
+    can only be copied from the prompt, which is the skill the model must learn. Random
+    hanzi also give every common character a trained embedding, which is what lets titles
+    of unseen categories be copied at all.
+    """
+    pool = gb2312_hanzi()[:LEVEL1]
+    while True:
+        zh = "".join(rng.choice(pool) for _ in range(rng.choice((2, 2, 3))))
+        en = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 2, 3)))).capitalize()
+        if not banned_terms(zh) and not banned_terms(en):
+            return zh, en
+
+
+def random_series(rng: random.Random) -> str:
+    """A model code such as "K7" or "ZR30" (digits are facts the copy may repeat)."""
+    letters = "".join(rng.choice(_CODE_LETTERS) for _ in range(rng.choice((1, 2))))
+    return f"{letters}{rng.randint(1, 99)}"
 
 
 def _price_cny(rng: random.Random, low: int, high: int) -> int:
@@ -60,7 +119,8 @@ def _title(
     if "book_title" in category.extra:
         name = rng.choice(category.extra["book_title"])
         return f"《{name[0]}》", name[1]
-    series = rng.choice(category.series)
+    series = random_series(rng) if category.series != ("",) and rng.random() < 0.3 else ""
+    series = series or rng.choice(category.series)
     adjective = rng.choice(ptype.adjectives) if ptype.adjectives and rng.random() < 0.7 else None
     # A third of titles carry their headline spec, as real listings do ("… 20000mAh …").
     spec = specs[0][1] if specs and rng.random() < 0.33 else None
@@ -79,7 +139,7 @@ def _title(
 def make_product(rng: random.Random, category: Category, index: int) -> Product:
     """Draw one product of ``category``; all randomness comes from ``rng``."""
     ptype = rng.choice(category.types)
-    brand = rng.choice(category.brands)
+    brand = random_brand(rng) if rng.random() < 0.4 else rng.choice(category.brands)
     specs = tuple((key, rng.choice(values)) for key, values in ptype.specs)
     free = tuple((key, rng.choice(_free_values(category, key))) for key in ptype.free)
     cny = _price_cny(rng, *ptype.price_cny)

@@ -24,6 +24,7 @@ from workers.domain import (
     Segment,
 )
 from workers.prompt import EOS, build_prompt
+from workers.slots import delexicalize
 
 _T = TypeVar("_T", bound=str)
 
@@ -66,9 +67,18 @@ class Example:
         return build_prompt(self.request)
 
     @property
+    def slotted(self) -> str:
+        """The target with attribute values as slots ({1.price}): what the model learns to write.
+
+        A small model then chooses *which* value to mention instead of copying it token by
+        token; workers.slots.realize fills the values back in, verbatim.
+        """
+        return delexicalize(self.target, self.request) or self.target
+
+    @property
     def text(self) -> str:
-        """The training text: prompt, copy, end of sequence."""
-        return self.prompt + self.target + EOS
+        """The training text: prompt, slotted copy, end of sequence."""
+        return self.prompt + self.slotted + EOS
 
 
 @dataclass(frozen=True, slots=True)

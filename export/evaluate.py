@@ -23,6 +23,7 @@ from export.copywriter import LIMITS
 from export.corpus import Example, eval_examples
 from workers.domain import ContentRequest
 from workers.prompt import build_prompt, item_fields
+from workers.slots import realize
 
 
 def generate(
@@ -88,7 +89,11 @@ def evaluate_folder(folder: Path, count: int = 120, max_new_tokens: int = 200) -
     session = ort_greedy.open_session(str(folder / "model.onnx"), threads=2)
     tokenizer = tok.load(folder / "tokenizer.json")
     examples = eval_examples(count)
-    outputs = generate(session, tokenizer, [e.request for e in examples], max_new_tokens)
+    raw = generate(session, tokenizer, [e.request for e in examples], max_new_tokens)
+    # The model writes slots ({1.price}); score the text a reader would see.
+    outputs = [
+        (realize(text, e.request)[0], eos) for e, (text, eos) in zip(examples, raw, strict=True)
+    ]
     half = count // 2
     return {
         "all": score(examples, outputs),

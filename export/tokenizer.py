@@ -13,28 +13,12 @@ from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
+from export.hanzi import LEVEL1, gb2312_hanzi
 from workers.prompt import BOS, EOS, PAD, SPECIAL_TOKENS, UNK
 
 VOCAB_SIZE = 8000
 # CJK Unified Ideographs, CJK punctuation and full-width forms: one pre-token each.
 _CJK = Regex(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-
-
-def common_hanzi() -> str:
-    """The GB2312 hanzi (level 1 first, by frequency of use), so common hanzi are whole tokens.
-
-    Byte-level BPE can encode anything, but a real catalog's titles will use characters our
-    lexicon does not; giving them their own token keeps them short. The vocabulary cap cuts
-    the rarest level-2 characters first, as BPE merges by frequency.
-    """
-    chars = []
-    for high in range(0xB0, 0xF8):
-        for low in range(0xA1, 0xFF):
-            try:
-                chars.append(bytes((high, low)).decode("gb2312"))
-            except UnicodeDecodeError:
-                continue
-    return "".join(chars)
 
 
 def new_tokenizer() -> Tokenizer:
@@ -59,12 +43,13 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = VOCAB_SIZE) -> Token
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    hanzi = common_hanzi()
+    hanzi = gb2312_hanzi()
 
     def corpus() -> Iterable[str]:
         yield from texts
-        # Level-1 characters twice, so they win merges over the level-2 ones at the cap.
-        yield hanzi[:3755]
+        # Every GB2312 hanzi, so a real catalog's characters are whole tokens; level 1 twice,
+        # so at the vocabulary cap the rarest level-2 characters are the ones left as bytes.
+        yield hanzi[:LEVEL1]
         yield hanzi
 
     tokenizer.train_from_iterator(corpus(), trainer=trainer)

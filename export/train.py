@@ -52,7 +52,7 @@ class Recipe:
     intermediate: int = 704
     max_positions: int = 1024
     batch_tokens: int = 2048  # padded tokens per batch
-    steps: int = 600
+    steps: int = 800
     lr: float = 2.5e-3
     min_lr_ratio: float = 0.1
     warmup: int = 30

@@ -9,7 +9,9 @@ Format v1 (one line, no spaces around control tokens)::
     <|bos|><|task|>ad<|locale|>zh<|channel|>feed_card<|persona|>price_sensitive
     <|item|><|attr|>title=...<|attr|>brand=...<|attr|>price=199.00 CNY ...<|copy|>
 
-The model writes the copy after ``<|copy|>`` and ends it with ``<|eos|>``.
+The model writes the copy after ``<|copy|>`` and ends it with ``<|eos|>``. Since format v2 the
+copy names attribute values through slots (``{1.brand}``, ``{2.price}``), which
+``workers.slots.realize`` fills in from the request; see that module for why.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import unicodedata
 
 from workers.domain import ContentRequest, Item
 
-PROMPT_FORMAT_VERSION = "1"
+PROMPT_FORMAT_VERSION = "2"  # 2: the copy is written with {N.key} slots (workers/slots.py)
 
 PAD = "<|pad|>"
 BOS = "<|bos|>"
@@ -53,8 +55,8 @@ MAX_KEY_CHARS = 24
 MAX_FREE_ATTRIBUTES = 8
 MAX_ITEMS = 4
 
-# Anything that could be read as a control token, and the key/value separator in keys.
-_CONTROL_FRAGMENT = re.compile(r"<\||\|>")
+# Anything that could be read as a control token or a slot ({1.price}).
+_CONTROL_FRAGMENT = re.compile(r"<\||\|>|[{}]")
 _WHITESPACE = re.compile(r"\s+")
 
 

@@ -27,6 +27,7 @@ def make_config(**overrides: Any) -> ProfilesConfig:
         "debounce_window_s": 1.5,
         "min_interval_s": 60.0,
         "commit_interval_s": 0.5,
+        "session_timeout_s": 10.0,  # a killed worker's partitions come back quickly
         "flush_interval_s": 0.1,
     }
     values.update(overrides)

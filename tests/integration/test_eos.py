@@ -56,7 +56,14 @@ def _send(settings: Settings, n: int, seed: int) -> list[tuple[int, int]]:
 
 def _worker(settings: Settings, instance: str, delay_s: float = 0.0) -> GeneratorWorker:
     gen = SlowCanned(delay_s) if delay_s else CannedTextGenerator()
-    return GeneratorWorker(settings, build_pipeline_with(settings, gen), instance_id=instance)
+    # Only the product topic: with both inputs subscribed the sticky assignor may balance by
+    # handing a newcomer the (empty) request partitions, and nothing would move.
+    return GeneratorWorker(
+        settings,
+        build_pipeline_with(settings, gen),
+        topics=[settings.topics.product_created],
+        instance_id=instance,
+    )
 
 
 @contextmanager

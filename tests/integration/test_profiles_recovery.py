@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer
 
 from tests.integration.profiles_support import (
     behavior,
@@ -52,3 +61,86 @@ def test_profile_recovers_from_changelog_after_restart(
     assert replayed.behavior_events == 0 and replayed.products == 0  # from changelogs only
     assert final is not None and final["n"] == len(events) + 1
     assert stats.duplicates == 1 and final["viewed"][-1] == en[7]
+
+
+def _worker_process(settings: Settings, app_id: str, log: Path) -> subprocess.Popen[bytes]:
+    """``copyflow profiles worker`` in its own process, configured only by environment."""
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP": settings.bootstrap_servers,
+        "COPYFLOW_PROFILES_APP_ID": app_id,
+        "COPYFLOW_PROFILES_COMMIT_INTERVAL_S": "0.5",
+        "COPYFLOW_PROFILES_SESSION_TIMEOUT_S": "10",
+        "COPYFLOW_LOG_FORMAT": "json",
+        **{f"COPYFLOW_TOPIC_{k.upper()}": v for k, v in settings.topics.model_dump().items()},
+    }
+    out = log.open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "profiles", "worker"], env=env, stdout=out, stderr=out
+    )
+
+
+def _latest_count(consumer: Consumer, key: bytes, seen: dict[str, int]) -> int:
+    """Poll the profiles changelog; remember the newest event count written for ``key``."""
+    for msg in consumer.consume(500, timeout=0.2):
+        if not msg.error() and msg.key() == key and msg.value():
+            seen["n"] = json.loads(msg.value())["n"]
+    return seen.get("n", 0)
+
+
+def test_hard_kill_loses_nothing_and_counts_nothing_twice(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """kill -9 mid-stream, restart: every distinct event counted exactly once."""
+    settings = make_settings()
+    products = catalog()
+    app_id = make_config().app_id
+    en = [p["product_id"] for p in products if p["locale"] == "en"]
+    events = [behavior("hank", "view", en[n % len(en)], n) for n in range(300)]
+    send_products(settings, products)
+    proc = _worker_process(settings, app_id, tmp_path / "worker.log")
+    try:
+        wait_for(
+            lambda: b"profiles_worker_ready" in (tmp_path / "worker.log").read_bytes(),
+            60,
+            "the worker process to be ready",
+        )
+        changelog = f"{app_id}-profiles-changelog"
+        consumer = Consumer(
+            {
+                "bootstrap.servers": settings.bootstrap_servers,
+                "group.id": f"probe-{app_id}",
+                "auto.offset.reset": "earliest",
+            }
+        )
+        consumer.subscribe([changelog])
+        sender = threading.Thread(
+            target=lambda: [
+                send_behavior(settings, events[i : i + 10]) or time.sleep(0.05)
+                for i in range(0, len(events), 10)
+            ],
+            daemon=True,
+        )
+        sender.start()
+        seen: dict[str, int] = {}
+        wait_for(lambda: _latest_count(consumer, b'"hank"', seen) >= 100, 60, "100 events in")
+        proc.send_signal(signal.SIGKILL)  # no commit, no flush: the worst case
+        proc.wait(10)
+        killed_at = seen["n"]
+        sender.join(60)
+        consumer.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert killed_at < len(events), "the kill came too late to test anything"
+    with running(settings, make_config(app_id=app_id)) as again:
+        wait_for(
+            lambda: (again.profile("hank") or {}).get("n") == len(events),
+            60,
+            "all 300 distinct events counted",
+        )
+        time.sleep(1.0)  # anything counted twice would show up now
+        final = again.profile("hank")
+        stats = again.metrics()
+    assert final is not None and final["n"] == len(events)
+    assert stats.applied + killed_at >= len(events)

@@ -103,7 +103,8 @@ def parse_manifest(data: Mapping[str, Any], source: str = MANIFEST_FILE) -> Mani
         vocab_size=_optional_int(arch, "vocab_size"),
         max_positions=_optional_int(arch, *_CONTEXT_KEYS),
         special_tokens=_special_tokens(data.get("special_tokens")),
-        file_sha256=_file_hashes(data.get("files")),
+        # The exporter writes a top-level {"file": sha256} map; older folders nest it in "files".
+        file_sha256=_file_hashes(data.get("sha256") or data.get("files")),
         raw=dict(data),
     )
 

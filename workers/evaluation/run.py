@@ -88,7 +88,7 @@ def evaluate(
         distinct1.append(distinct_n(texts, 1))
         distinct2.append(distinct_n(texts, 2))
 
-    ppl = copy_perplexity(generator.engine, [(e.prompt, e.target) for e in examples])
+    ppl = copy_perplexity(generator.engine, [(e.prompt, e.slotted) for e in examples])
     n = len(requests)
     report = EvalReport(
         model=f"{generator.model_name} {version}",

@@ -15,6 +15,7 @@ from workers.domain import Channel, ContentRequest, Locale
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.prompt import build_prompt
+from workers.slots import realize
 from workers.templates import fallback_text
 
 # Token budgets per channel; the length guard holds the hard character limits.
@@ -96,10 +97,13 @@ def write_copy(
             )
             for i in pending
         ]
-        texts = generator.generate(jobs)
+        drafts = generator.generate(jobs)
         still: list[int] = []
-        for i, job, text in zip(pending, jobs, texts, strict=True):
+        for i, job, draft in zip(pending, jobs, drafts, strict=True):
+            text, unresolved = realize(draft, requests[i])
             guards = check_all(text, requests[i])
+            if unresolved:
+                guards.insert(0, GuardResult("slots", False, "unresolved: " + ", ".join(unresolved)))
             if observe is not None:
                 observe(attempt, requests[i], text, guards)
             if passed(guards):

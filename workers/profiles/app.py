@@ -3,7 +3,7 @@
 Tables (in-memory store, so state after a restart comes from the changelog topics):
 - ``profiles``: user id → profile, partitioned like user-behavior (keyed by user id);
 - ``co``: "<partition>:<product id>" → co-occurrence counts (see cooc.py);
-- ``erased``: user id → erasure time, so later behavior of an erased user is ignored;
+- ``erased``: a digest of the user id → erasure time, so later behavior is ignored;
 - ``catalog``: product id → product, a GlobalTable (every worker needs every product). One
   changelog partition and a recovery buffer of one, as faust's docs advise for global tables.
 
@@ -84,6 +84,8 @@ def _faust_options(settings: Settings, cfg: ProfilesConfig, partitions: int) -> 
         "consumer_auto_offset_reset": "earliest",
         "processing_guarantee": "at_least_once",
         "broker_commit_interval": cfg.commit_interval_s,
+        "broker_session_timeout": cfg.session_timeout_s,
+        "broker_heartbeat_interval": min(3.0, cfg.session_timeout_s / 3),
     }
     if settings.sasl_mechanism and settings.sasl_username and settings.sasl_password:
         options["broker_credentials"] = faust.SASLCredentials(

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import random
+import statistics
 import time
+import timeit
 import tracemalloc
 import uuid
 from collections.abc import Callable, Sequence
@@ -197,17 +200,32 @@ def measure_memory(stage: Stage, profiles: int) -> MemoryFigures:
 @dataclass(frozen=True, slots=True)
 class BenchResult:
     events: int
-    stage_rate: float
-    raw_consume_rate: float | None
-    consume_stage_rate: float | None
+    stage_rates: list[float]
+    raw_consume_rates: list[float]
+    consume_stage_rates: list[float]
     memory: MemoryFigures
     mean_events_per_user: float
+    calibration_us: float
+    load_average: float
+
+    @property
+    def stage_rate(self) -> float:
+        return statistics.median(self.stage_rates)
+
+    @property
+    def ratios(self) -> list[float]:
+        """Per round: consume + stage over the raw consume measured right before it."""
+        pairs = zip(self.consume_stage_rates, self.raw_consume_rates, strict=True)
+        return [full / raw for full, raw in pairs]
 
     @property
     def ratio(self) -> float | None:
-        if self.raw_consume_rate and self.consume_stage_rate:
-            return self.consume_stage_rate / self.raw_consume_rate
-        return None
+        return statistics.median(self.ratios) if self.ratios else None
+
+
+def calibrate() -> float:
+    """Microseconds for ``sum(range(1000))``: how fast this CPU runs Python right now."""
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
 
 
 def run_bench(
@@ -216,44 +234,61 @@ def run_bench(
     memory_profiles: int = 100_000,
     kafka_conf: dict[str, Any] | None = None,
     topic_prefix: str = "bench-profiles",
+    rounds: int = 3,
 ) -> BenchResult:
-    """Stage rate in memory; then, with a broker, raw consume vs consume + stage."""
+    """Stage rate in memory; then, with a broker, raw consume vs consume + stage, alternated
+    ``rounds`` times so both see the same machine weather."""
     cfg = ProfilesConfig()
     workload = make_workload(events, users)
     warm = Stage(workload, cfg)
     time_stage(workload.values[: min(20_000, events)], warm)  # imports, caches, branch warm-up
-    stage = Stage(workload, cfg)
-    stage_rate = time_stage(workload.values, stage)
-    raw = full = None
+    stage_rates = []
+    stage = warm
+    for _ in range(rounds):
+        stage = Stage(workload, cfg)
+        stage_rates.append(time_stage(workload.values, stage))
+    raw: list[float] = []
+    full: list[float] = []
     if kafka_conf is not None:
         from workers.kafka.topics import ensure_topics
 
         topic = f"{topic_prefix}-{uuid.uuid4().hex[:8]}"
         ensure_topics(kafka_conf, [topic], partitions=3)
         produce_values(kafka_conf, topic, workload.values)
-        raw = time_consume(kafka_conf, topic, events, None)
-        full = time_consume(kafka_conf, topic, events, Stage(workload, cfg))
+        for _ in range(rounds):
+            raw.append(time_consume(kafka_conf, topic, events, None))
+            full.append(time_consume(kafka_conf, topic, events, Stage(workload, cfg)))
     memory = measure_memory(stage, memory_profiles)
     return BenchResult(
         events=events,
-        stage_rate=stage_rate,
-        raw_consume_rate=raw,
-        consume_stage_rate=full,
+        stage_rates=stage_rates,
+        raw_consume_rates=raw,
+        consume_stage_rates=full,
         memory=memory,
         mean_events_per_user=events / max(1, len(stage.profiles)),
+        calibration_us=calibrate(),
+        load_average=os.getloadavg()[0],
     )
+
+
+def _rates(values: list[float]) -> str:
+    return f"median {statistics.median(values):,.0f}, best {max(values):,.0f} events/s"
 
 
 def render(result: BenchResult) -> str:
     lines = [
-        f"profile stage (decode + update function): {result.stage_rate:,.0f} events/s "
-        f"({result.events:,} events, {result.mean_events_per_user:.0f} per user, one process)",
+        f"machine: sum(range(1000)) takes {result.calibration_us:.1f} us; "
+        f"load average {result.load_average:.1f} on {os.cpu_count()} CPUs",
+        f"profile stage (decode + update function): {_rates(result.stage_rates)} "
+        f"({result.events:,} events, {result.mean_events_per_user:.0f} per user, one process, "
+        f"{len(result.stage_rates)} rounds)",
     ]
-    if result.raw_consume_rate is not None and result.consume_stage_rate is not None:
+    if result.ratio is not None:
         lines += [
-            f"raw consume (confluent-kafka, same run): {result.raw_consume_rate:,.0f} events/s",
-            f"consume + decode + update:               {result.consume_stage_rate:,.0f} events/s",
-            f"ratio (consume + stage) / raw consume:   {result.ratio:.2f}",
+            f"raw consume (confluent-kafka, same run): {_rates(result.raw_consume_rates)}",
+            f"consume + decode + update:               {_rates(result.consume_stage_rates)}",
+            f"ratio (consume + stage) / raw consume:   median {result.ratio:.3f} "
+            f"(rounds: {', '.join(f'{r:.3f}' for r in result.ratios)})",
         ]
     m = result.memory
     lines += [

@@ -79,6 +79,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--memory-profiles", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
     parser.add_argument(
         "--no-kafka", action="store_true", help="skip the consume comparison (no broker)"
     )
@@ -89,7 +90,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from workers.settings import Settings
 
     conf = None if args.no_kafka else dict(Settings().kafka_common())
-    result = run_bench(args.events, args.users, args.memory_profiles, conf)
+    result = run_bench(args.events, args.users, args.memory_profiles, conf, rounds=args.rounds)
     print(render(result))
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,9 @@ class ProfilesConfig(BaseSettings):
     )
     faust_loglevel: str = "warning"
     commit_interval_s: float = 2.8
+    session_timeout_s: float = Field(
+        default=60.0, ge=6.0, description="a dead worker's partitions move after this"
+    )
 
     # Affinities.
     half_life_s: float = Field(default=7 * DAY_S, gt=0)
@@ -75,3 +80,42 @@ class ProfilesConfig(BaseSettings):
     @property
     def half_life_ms(self) -> float:
         return self.half_life_s * 1000.0
+
+    @cached_property
+    def limits(self) -> Limits:
+        """The update function's constants, in milliseconds, read once (the hot path reads
+        them per event, and a plain slots object is several times cheaper than a model)."""
+        return Limits(self)
+
+
+class Limits:
+    """Per-event constants of ``logic.apply_event``, derived from a ``ProfilesConfig``."""
+
+    __slots__ = (
+        "burst_window_ms",
+        "co_session_ms",
+        "co_window",
+        "fresh_ms",
+        "half_life_ms",
+        "heavy_user_events",
+        "max_affinities",
+        "max_future_skew_ms",
+        "recent_bought",
+        "recent_carted",
+        "recent_event_ids",
+        "recent_viewed",
+    )
+
+    def __init__(self, cfg: ProfilesConfig) -> None:
+        self.burst_window_ms = cfg.burst_window_s * 1000.0
+        self.co_session_ms = cfg.co_session_s * 1000.0
+        self.co_window = cfg.co_window
+        self.fresh_ms = cfg.fresh_days * DAY_S * 1000.0
+        self.half_life_ms = cfg.half_life_s * 1000.0
+        self.heavy_user_events = cfg.heavy_user_events
+        self.max_affinities = cfg.max_affinities
+        self.max_future_skew_ms = cfg.max_future_skew_s * 1000.0
+        self.recent_bought = cfg.recent_bought
+        self.recent_carted = cfg.recent_carted
+        self.recent_event_ids = cfg.recent_event_ids
+        self.recent_viewed = cfg.recent_viewed

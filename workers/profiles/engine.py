@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 import structlog
 
@@ -41,6 +42,12 @@ from workers.settings import TopicSettings
 log = structlog.get_logger("copyflow.profiles")
 
 
+def erased_key(user_id: str) -> str:
+    """How an erased user is remembered: a digest, so the erasure record itself does not
+    keep the id in the clear (the set must outlive the profile to stop later content)."""
+    return blake2b(user_id.encode(), digest_size=16).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Produce:
     """One record to send."""
@@ -58,7 +65,7 @@ class State:
     profiles: MutableMapping[str, Profile] = field(default_factory=dict)
     catalog: MutableMapping[str, CatalogEntry] = field(default_factory=dict)
     co: MutableMapping[str, CoEntry] = field(default_factory=dict)
-    erased: MutableMapping[str, int] = field(default_factory=dict)
+    erased: MutableMapping[str, int] = field(default_factory=dict)  # erased_key → time
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +167,7 @@ class ProfileEngine:
         """Fold one decoded event into state (the eval and the benchmark call this directly)."""
         state, metrics = self.state, self.metrics
         user_id = event.user_id
-        if user_id in state.erased:
+        if erased_key(user_id) in state.erased:
             metrics.erased_user_events += 1
             return None
         if event.type == "erase_user":
@@ -189,7 +196,7 @@ class ProfileEngine:
         """The requests a trigger yields for a user now; [] when erased, unknown or no items."""
         state, cfg = self.state, self.cfg
         profile = state.profiles.get(user_id)
-        if user_id in state.erased or profile is None:
+        if profile is None or erased_key(user_id) in state.erased:
             return []
         locale = trigger.locale or profile["loc"] or None
         recs = recommend(profile, self.signals, cfg.items_per_request, locale=locale)
@@ -239,7 +246,7 @@ class ProfileEngine:
         state = self.state
         if user_id in state.profiles:
             del state.profiles[user_id]  # a tombstone on the changelog
-        state.erased[user_id] = ts_ms
+        state.erased[erased_key(user_id)] = ts_ms
         self.debouncer.cancel(user_id)
         self.metrics.erasures += 1
         log.info("profiles_user_erased")  # no id in logs either

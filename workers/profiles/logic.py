@@ -58,6 +58,10 @@ class Outcome(NamedTuple):
     ts_ms: int = 0
 
 
+_IGNORED = Outcome("ignored")
+_DUPLICATE = Outcome("duplicate")
+
+
 def event_hash(event_id: str) -> int:
     """A stable 56-bit hash: a third of the memory of the id string, process-independent."""
     return int.from_bytes(blake2b(event_id.encode(), digest_size=7).digest(), "big")
@@ -122,10 +126,6 @@ def _recent_before(
     return tuple(out)
 
 
-def _views_since(stamps: list[int], since_ms: float) -> int:
-    return len(stamps) - bisect_left(stamps, since_ms)
-
-
 def apply_event(
     profile: Profile,
     event: Behavior,
@@ -141,27 +141,28 @@ def apply_event(
     """
     weight = WEIGHTS.get(event.type)
     if weight is None:
-        return Outcome("ignored")
+        return _IGNORED
+    lim = cfg.limits
     eids = profile["eids"]
     h = event_hash(event.event_id)
     if h in eids:
-        return Outcome("duplicate")
+        return _DUPLICATE
     eids.append(h)
-    if len(eids) > cfg.recent_event_ids:
+    if len(eids) > lim.recent_event_ids:
         del eids[0]
 
     ts = event.ts_ms
-    clamped = ts > now_ms + cfg.max_future_skew_s * 1000.0
+    clamped = ts > now_ms + lim.max_future_skew_ms
     if clamped:
         ts = now_ms  # a clock in the future would outweigh every real event
     out_of_order = ts < profile["ts"]
     if not out_of_order:
         profile["ts"] = ts
-    profile["n"] += 1
+    n = profile["n"] = profile["n"] + 1
     if event.locale:
         profile["loc"] = event.locale
 
-    half_life = cfg.half_life_ms
+    half_life = lim.half_life_ms
     exponent = (ts - profile["t0"]) / half_life
     if exponent > _REBASE_EXPONENT:
         _rebase(profile, ts, half_life)
@@ -169,15 +170,14 @@ def apply_event(
     amount = weight * 2.0**exponent if exponent > _NEGLIGIBLE_EXPONENT else 0.0
 
     pid = event.product_id
-    cap = cfg.max_affinities
+    cap = lim.max_affinities
     if product is not None and amount:
         _bump(profile["cat"], product.category, amount, cap)
         if product.brand:
             _bump(profile["brand"], product.brand, amount, cap)
         _bump(profile["band"], product.band, amount, cap)
         profile["total"] += amount
-        age_ms = ts - product.created_at_ms
-        if 0 <= age_ms <= cfg.fresh_days * 86_400_000:
+        if 0 <= ts - product.created_at_ms <= lim.fresh_ms:
             profile["fresh"] += amount
     elif search is not None and amount:
         for cat in search.categories:
@@ -189,23 +189,22 @@ def apply_event(
     co_buy: tuple[str, ...] = ()
     views_in_window = 0
     if pid is not None:
-        if event.type in _VIEW_TYPES:
+        kind = event.type
+        if kind in _VIEW_TYPES:
             viewed, viewed_ts = profile["viewed"], profile["viewed_ts"]
-            recent = _recent_before(
-                viewed, viewed_ts, pid, ts, cfg.co_window, cfg.co_session_s * 1000.0
-            )
+            window = lim.co_window
             # A re-view of an item already in the session window adds no new pair.
-            if pid not in viewed[-cfg.co_window - 1 :]:
-                co_view = recent
-            _remember(viewed, viewed_ts, pid, ts, cfg.recent_viewed)
-            views_in_window = _views_since(viewed_ts, ts - cfg.burst_window_s * 1000.0)
-        elif event.type == "add_to_cart":
-            _remember(profile["carted"], profile["carted_ts"], pid, ts, cfg.recent_carted)
-        elif event.type == "purchase":
-            bought, bought_ts = profile["bought"], profile["bought_ts"]
+            if pid not in viewed[-window - 1 :]:
+                co_view = _recent_before(viewed, viewed_ts, pid, ts, window, lim.co_session_ms)
+            _remember(viewed, viewed_ts, pid, ts, lim.recent_viewed)
+            views_in_window = len(viewed_ts) - bisect_left(viewed_ts, ts - lim.burst_window_ms)
+        elif kind == "add_to_cart":
+            _remember(profile["carted"], profile["carted_ts"], pid, ts, lim.recent_carted)
+        elif kind == "purchase":
+            bought = profile["bought"]
             if pid not in bought:
-                co_buy = tuple(reversed(bought[-cfg.co_window :]))
-            _remember(bought, bought_ts, pid, ts, cfg.recent_bought)
+                co_buy = tuple(reversed(bought[-lim.co_window :]))
+            _remember(bought, profile["bought_ts"], pid, ts, lim.recent_bought)
             carted = profile["carted"]
             if pid in carted:  # bought, so no longer waiting in the cart
                 j = carted.index(pid)
@@ -213,14 +212,14 @@ def apply_event(
 
     return Outcome(
         "applied",
-        out_of_order=out_of_order,
-        unknown_product=product is None and pid is not None,
-        future_clamped=clamped,
-        heavy_user=profile["n"] > cfg.heavy_user_events,
-        views_in_window=views_in_window,
-        co_view_with=co_view,
-        co_buy_with=co_buy,
-        ts_ms=ts,
+        out_of_order,
+        product is None and pid is not None,
+        clamped,
+        n > lim.heavy_user_events,
+        views_in_window,
+        co_view,
+        co_buy,
+        ts,
     )
 
 

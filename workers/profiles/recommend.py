@@ -214,16 +214,20 @@ def recommend(
             if contribution > best_part.get(pid, (-1.0, ""))[0]:
                 best_part[pid] = (contribution, name)
     category: dict[str, str] = {}
-    by_locale: dict[str, float] = {}
-    for pid in list(scored):
+    mine: dict[str, float] = {}
+    others: dict[str, float] = {}
+    for pid, score in scored.items():
         entry = signals.entry(pid)
         if pid in exclude or entry is None:
-            del scored[pid]
             continue
         category[pid] = category_key(entry["category_path"])
         if locale is None or entry["locale"] == locale:
-            by_locale[pid] = scored[pid]
-    # Prefer the user's language; fall back to everything rather than send too few items.
-    pool = by_locale if len(by_locale) >= k else scored
-    sources = {pid: best_part[pid][1] for pid in pool}
-    return _diversify(pool, sources, category, k, w.diversity)
+            mine[pid] = score
+        else:
+            others[pid] = score
+    sources = {pid: best_part[pid][1] for pid in category}
+    # The user's language first; other items only fill the list rather than send too few.
+    chosen = _diversify(mine, sources, category, k, w.diversity)
+    if len(chosen) < k:
+        chosen += _diversify(others, sources, category, k - len(chosen), w.diversity)
+    return chosen

@@ -34,7 +34,8 @@ def test_stage_builds_profiles_and_memory_is_measured() -> None:
 
 def test_run_without_kafka_renders_figures() -> None:
     """Without a broker the report has the stage rate and memory, no ratio."""
-    result = run_bench(events=3000, users=100, memory_profiles=300, kafka_conf=None)
-    assert result.ratio is None and result.stage_rate > 0
+    result = run_bench(events=3000, users=100, memory_profiles=300, kafka_conf=None, rounds=2)
+    assert result.ratio is None and result.stage_rate > 0 and len(result.stage_rates) == 2
+    assert result.calibration_us > 0
     text = render(result)
     assert "events/s" in text and "per 1M users" in text and "ratio" not in text

@@ -91,14 +91,15 @@ def test_diversity_spreads_categories() -> None:
     assert len({r.product_id[0] for r in recommend(p, s, k=10)}) >= 2
 
 
-def test_locale_is_preferred_when_enough_items_exist() -> None:
-    """Items in the user's language come first; too few of them falls back to all."""
+def test_locale_is_preferred_and_others_only_fill() -> None:
+    """Items in the user's language come first; others only fill the rest of the list."""
     catalog, co, index = _world()
     for pid in ("H0", "H1"):
         catalog[pid] = {**catalog[pid], "locale": "zh"}
     s = TableSignals(catalog, co, index, 1)
     assert {r.product_id for r in recommend(None, s, k=2, locale="zh")} == {"H0", "H1"}
-    assert len(recommend(None, s, k=5, locale="zh")) == 5
+    five = recommend(None, s, k=5, locale="zh")
+    assert len(five) == 5 and {r.product_id for r in five[:2]} == {"H0", "H1"}
 
 
 def test_seeds_weigh_purchases_over_views() -> None:

@@ -1,0 +1,279 @@
+"""Chaos against a real broker: SIGKILLs, scaling 1→3→1 and a broker restart, audited exactly-once.
+
+Every scenario runs real worker processes (``python -m workers.ops.worker``, the supervised
+production loop) with the canned generator (``COPYFLOW_OPS_GENERATOR=canned``; see
+``workers.ops.fast_generators``): same writer, guards, encoding and Kafka transactions as
+production, minus the model, so two CPU cores can push thousands of records through.
+
+The scenarios run on a private broker (own ports and log dir, see ``workers.ops.broker``): the
+restart drill needs one whose data survives a restart, and chaos must not disturb, or be
+disturbed by, anything else using the shared dev broker.
+
+Sizes (the issue asks for 2–3 processes, 50k requests, 20 kills; scaled so the module stays
+near three minutes on two shared cores, where the fleet does ~100 inputs/s):
+- kills: 3 workers, 20 SIGKILLs 1.5–3 s apart, 3,000 inputs queued plus a live stream of
+  about 50 inputs/s while the kills happen: ~4,500 inputs, ~8,000 outputs;
+- scale 1→3→1: 3,000 inputs; broker restart: 2,500 inputs, broker down 3 s.
+Each input is a product (→ description + ad), a content request (→ recommendation) or garbage
+(→ one dead letter), and a read_committed audit counts lost, duplicated and extra records.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.integration.kafka_helpers import plain_avro_encode, produce
+from workers.domain import ContentRequest, Persona, Provenance
+from workers.generator.requests import item_from_product, request_to_avro
+from workers.kafka.topics import all_topics, ensure_topics
+from workers.ops.audit import AuditReport, InputKey, OutputKey, audit
+from workers.ops.broker import PrivateBroker
+from workers.ops.chaos import Fleet, kill_and_restart, measure_recovery, wait_until
+from workers.ops.lag import group_lag, total_lag
+from workers.sample_catalog import sample_products
+from workers.serde import PlainAvroCodec
+from workers.settings import Settings, TopicSettings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PARTITIONS = 6
+KILLS = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
+    """A broker of our own that can be restarted with its data."""
+    broker = PrivateBroker(tmp_path_factory.mktemp("broker"), _free_port(), _free_port())
+    broker.start_fresh()
+    try:
+        yield broker
+    finally:
+        broker.destroy()
+
+
+@dataclass
+class Scenario:
+    """Fresh topics and group on the private broker, the inputs sent, and what they call for."""
+
+    settings: Settings
+    log_dir: Path
+    outputs: set[OutputKey] = field(default_factory=set)
+    dead: set[InputKey] = field(default_factory=set)
+    sent: int = 0
+    _seed: int = 0
+
+    @property
+    def input_topics(self) -> list[str]:
+        return [self.settings.topics.product_created, self.settings.topics.content_requests]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        s = self.settings
+        env = dict(os.environ)
+        env.update(
+            KAFKA_BOOTSTRAP=s.bootstrap_servers,
+            COPYFLOW_GROUP_ID=s.group_id,
+            COPYFLOW_TRANSACTIONAL_ID_PREFIX=s.transactional_id_prefix,
+            COPYFLOW_OPS_GENERATOR="canned",
+            COPYFLOW_LOG_FORMAT="json",
+            COPYFLOW_MAX_BATCH_SIZE="50",
+            COPYFLOW_USE_GPU="false",
+            COPYFLOW_OPS_SHUTDOWN_GRACE_S="30",
+        )
+        env.update({f"COPYFLOW_TOPIC_{k.upper()}": v for k, v in s.topics.model_dump().items()})
+        env.update(extra)
+        return env
+
+    def send(self, n: int) -> None:
+        """``n`` inputs: ~88% products, ~10% content requests, ~2% garbage."""
+        self._seed += 1
+        rng = random.Random(self._seed)
+        products = sample_products(n, seed=100 + self._seed)
+        t = self.settings.topics
+        prod: list[tuple[bytes | None, bytes]] = []
+        reqs: list[tuple[bytes | None, bytes]] = []
+        junk: list[tuple[bytes | None, bytes]] = []
+        for i, p in enumerate(products):
+            roll = rng.random()
+            if roll < 0.02:
+                junk.append((p["product_id"].encode(), b"\x00chaos garbage " + str(i).encode()))
+            elif roll < 0.12:
+                req = ContentRequest(
+                    request_id=f"{p['event_id']}:rec",
+                    kind="recommendation",
+                    locale=p["locale"],
+                    channel="feed_card",
+                    items=(item_from_product(p),),
+                    source=Provenance("user-behavior", 0, i, f"{p['event_id']}:rec"),
+                    created_at_ms=1_700_000_000_000,
+                    persona=Persona("general"),
+                    user_id=f"u{self._seed}-{i}",
+                )
+                reqs.append((req.user_id.encode() if req.user_id else None, plain_avro_encode("ContentRequest", request_to_avro(req))))
+            else:
+                prod.append((p["product_id"].encode(), plain_avro_encode("ProductCreated", p)))
+        boot = self.settings.bootstrap_servers
+        for pos in produce(boot, t.product_created, prod):
+            self.outputs |= {(t.product_created, *pos, "description"), (t.product_created, *pos, "ad")}
+        for pos in produce(boot, t.content_requests, reqs):
+            self.outputs.add((t.content_requests, *pos, "recommendation"))
+        for pos in produce(boot, t.product_created, junk):
+            self.dead.add((t.product_created, *pos))
+        self.sent += n
+
+    def lag(self) -> int | None:
+        try:
+            return total_lag(group_lag(self.settings.kafka_common(), self.settings.group_id, self.input_topics, 5))
+        except Exception:  # noqa: BLE001 - the broker may be restarting
+            return None
+
+    def drained(self) -> bool:
+        return self.lag() == 0
+
+    def audit(self) -> AuditReport:
+        t = self.settings.topics
+        return audit(
+            self.settings.kafka_common(),
+            [t.descriptions, t.ads, t.recommendations],
+            t.dead_letter,
+            self.outputs,
+            self.dead,
+            PlainAvroCodec("GeneratedContent").decode,
+        )
+
+
+@pytest.fixture
+def scenario(private_broker: PrivateBroker, tmp_path: Path) -> Scenario:
+    """Fresh topics (6 partitions each) and a fresh group on the private broker."""
+    run = uuid.uuid4().hex[:8]
+    topics = TopicSettings(**{k: f"c-{run}-{v}" for k, v in TopicSettings().model_dump().items()})
+    settings = Settings(
+        topics=topics, group_id=f"g-{run}", transactional_id_prefix=f"tx-{run}"
+    ).model_copy(update={"bootstrap_servers": private_broker.bootstrap})
+    ensure_topics(settings.kafka_common(), all_topics(settings), partitions=PARTITIONS)
+    return Scenario(settings, tmp_path / "logs")
+
+
+def _stream(scn: Scenario, per_s: int, stop: threading.Event) -> threading.Thread:
+    """Keep inputs arriving while the chaos runs, like a live catalog."""
+
+    def _run() -> None:
+        while not stop.is_set():
+            began = time.monotonic()
+            scn.send(per_s)
+            stop.wait(max(0.0, 1.0 - (time.monotonic() - began)))
+
+    thread = threading.Thread(target=_run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _report(title: str, scn: Scenario, report: AuditReport, began: float, extra: str = "") -> None:
+    print(
+        f"\n[{title}] inputs={scn.sent} time={time.monotonic() - began:.1f}s {extra}\n"
+        f"[{title}] {report.text()}"
+    )
+
+
+def test_twenty_sigkills_lose_and_duplicate_nothing(scenario: Scenario) -> None:
+    """Three workers, one SIGKILLed and restarted 20 times mid-stream: every input exactly once."""
+    scn = scenario
+    scn.send(3000)
+    fleet = Fleet(
+        scn.env(COPYFLOW_OPS_STATIC_MEMBERSHIP="true", COPYFLOW_OPS_SESSION_TIMEOUT_MS="6000"),
+        scn.log_dir,
+    )
+    began = time.monotonic()
+    stop_stream = threading.Event()
+    try:
+        fleet.scale_to(3)
+        assert wait_until(lambda: (scn.lag() or 0) < scn.sent * 0.95, 120, fleet.supervise)
+        streamer = _stream(scn, 50, stop_stream)
+        kills = kill_and_restart(fleet, KILLS, random.Random(20), gap_s=(1.5, 3.0))
+        stop_stream.set()
+        streamer.join(10)
+        assert wait_until(scn.drained, 300, fleet.supervise, 1.0), f"lag stuck at {scn.lag()}"
+        stopped = fleet.stop_all()
+    finally:
+        stop_stream.set()
+        fleet.stop_all()
+    report = scn.audit()
+    recovered = [r.recovered_s for r in measure_recovery(kills) if r.recovered_s is not None]
+    figures = (
+        f"kills={len(kills)} restarts_after_exit={fleet.restarts_after_exit} "
+        f"recovery_s median={statistics.median(recovered):.1f} max={max(recovered):.1f} "
+        f"(measured {len(recovered)}/{len(kills)}; the rest were killed again before a batch)"
+    )
+    _report("sigkill", scn, report, began, figures)
+    assert len(kills) == KILLS
+    assert [code for _i, code, _t in stopped] == [0, 0, 0]
+    assert report.exact, report.text()
+    assert report.outputs.expected > 6000 and report.dead_letters.expected > 0
+
+
+def test_scale_out_and_in_mid_run(scenario: Scenario) -> None:
+    """1 → 3 → 1 workers while records flow: cooperative rebalances keep every input exactly once."""
+    scn = scenario
+    scn.send(3000)
+    fleet = Fleet(scn.env(), scn.log_dir)
+    began = time.monotonic()
+    total = scn.lag() or 0
+    try:
+        fleet.scale_to(1)
+        assert wait_until(lambda: (scn.lag() or total) < total * 0.75, 180, fleet.supervise)
+        fleet.scale_to(3)
+        assert wait_until(lambda: (scn.lag() or total) < total * 0.4, 180, fleet.supervise)
+        scale_in = [fleet.terminate(i) for i in ("w1", "w2")]
+        assert wait_until(scn.drained, 240, fleet.supervise, 1.0), f"lag stuck at {scn.lag()}"
+        fleet.stop_all()
+    finally:
+        fleet.stop_all()
+    report = scn.audit()
+    _report("scale", scn, report, began, f"scale-in exits={scale_in}")
+    assert [code for code, _took in scale_in] == [0, 0]
+    assert all(took < 30 for _code, took in scale_in)
+    assert report.exact, report.text()
+
+
+def test_broker_restart_mid_run(scenario: Scenario, private_broker: PrivateBroker) -> None:
+    """The broker stops for 3 s and comes back with its data: workers recover, nothing lost or doubled."""
+    scn = scenario
+    scn.send(2500)
+    fleet = Fleet(scn.env(), scn.log_dir)
+    began = time.monotonic()
+    total = scn.lag() or 0
+    try:
+        fleet.scale_to(2)
+        assert wait_until(lambda: (scn.lag() or total) < total * 0.7, 180, fleet.supervise)
+        away = private_broker.restart(down_s=3.0)
+        assert wait_until(scn.drained, 300, fleet.supervise, 1.0), f"lag stuck at {scn.lag()}"
+        fleet.stop_all()
+    finally:
+        fleet.stop_all()
+    report = scn.audit()
+    crashed = [(i, c) for i, c in fleet.exit_codes if c not in (0,)]
+    _report(
+        "broker-restart",
+        scn,
+        report,
+        began,
+        f"broker away {away:.1f}s; worker exits during the outage {crashed}; "
+        f"restarts_after_exit={fleet.restarts_after_exit}",
+    )
+    assert report.exact, report.text()

@@ -1,0 +1,98 @@
+"""Delexicalized copy: the model writes slots such as ``{1.price}``, we fill in the values.
+
+Why: a small model that must *copy* brand names, model codes and prices token by token from
+the prompt gets them wrong often; one that writes ``{1.brand}`` only has to choose *which*
+attribute to mention. Values then come verbatim from the request, so the published numbers
+and names are exactly the attributes (the facts guard still checks every text).
+
+Slot syntax: ``{N.key}``: item N (1-based, in prompt order) and a key from the prompt
+(``title``, ``brand``, ``category``, ``price`` (the number only), ``currency``, or a free
+attribute key). An unknown slot is never guessed: it stays unresolved and the draft fails.
+"""
+
+from __future__ import annotations
+
+import re
+
+from workers.domain import ContentRequest
+from workers.prompt import MAX_ITEMS, item_fields
+
+SLOT = re.compile(r"\{(\d{1,2})\.([a-z0-9_]{1,24})\}")
+# "a {1.color}" → "an Oatmeal …": English articles depend on the value filled in.
+_A_AN = re.compile(r"\b([Aa]) (?=(?:[AEIOaeio]|8|11\b|11[^0-9]|18\b|18[^0-9]|u(?!s)))")
+
+
+def slot_values(request: ContentRequest) -> dict[str, str]:
+    """Every slot a text for ``request`` may use, mapped to its sanitized value."""
+    values: dict[str, str] = {}
+    for n, item in enumerate(request.items[:MAX_ITEMS], start=1):
+        for key, value in item_fields(item):
+            if key == "price":
+                # The prompt shows "199.00 CNY"; copy writes the number and its own unit.
+                values[f"{n}.price"] = item.price
+                values[f"{n}.currency"] = item.currency
+            else:
+                values[f"{n}.{key}"] = value
+    return values
+
+
+def fix_articles(text: str) -> str:
+    """'a Oatmeal finish' → 'an Oatmeal finish', 'a 8GB' → 'an 8GB'."""
+    return _A_AN.sub(lambda m: m.group(1) + "n ", text)
+
+
+def realize(text: str, request: ContentRequest) -> tuple[str, list[str]]:
+    """Fill the slots of a draft; return the text and the slots that could not be filled."""
+    values = slot_values(request)
+    unresolved: list[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        name = f"{int(match.group(1))}.{match.group(2)}"
+        value = values.get(name)
+        if value is None:
+            unresolved.append(match.group(0))
+            return match.group(0)
+        return value
+
+    # One pass: a value that itself looks like a slot is never expanded again.
+    filled = SLOT.sub(fill, text)
+    if request.locale == "en":
+        filled = fix_articles(filled)
+    return filled, unresolved
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    # Latin and digit edges need word boundaries ("M" is a size, not every capital M).
+    left = r"(?<![A-Za-z0-9])" if value[:1].isascii() and value[:1].isalnum() else ""
+    right = r"(?![A-Za-z0-9])" if value[-1:].isascii() and value[-1:].isalnum() else ""
+    return re.compile(left + re.escape(value) + right)
+
+
+def delexicalize(text: str, request: ContentRequest) -> str | None:
+    """Replace attribute values in a reference copy with their slots (training targets).
+
+    Longest values first, so a title wins over the brand inside it. Returns None when the
+    result does not realize back to ``text`` exactly: such a target would teach a wrong slot.
+    """
+    values = slot_values(request)
+    # The first item that has a value owns it: equal values realize to the same text anyway.
+    owner: dict[str, str] = {}
+    for name, value in values.items():
+        if name.endswith(".currency") or len(value) < 1:
+            continue
+        owner.setdefault(value, name)
+    placeholders: list[str] = []
+    out = text
+    for value in sorted(owner, key=len, reverse=True):
+        pattern = _value_pattern(value)
+        if not pattern.search(out):
+            continue
+        placeholders.append("{" + owner[value] + "}")
+        # Private-use sentinels keep later, shorter values from matching inside a slot.
+        out = pattern.sub(chr(0xE000 + len(placeholders) - 1), out)
+    for index, slot in enumerate(placeholders):
+        out = out.replace(chr(0xE000 + index), slot)
+    realized, unresolved = realize(out, request)
+    if unresolved or realized != (fix_articles(text) if request.locale == "en" else text):
+        return None
+    return out
