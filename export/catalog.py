@@ -179,7 +179,8 @@ def to_item(product: Product, locale: Locale) -> Item:
     currency = "CNY" if locale == "zh" else "USD"
     original = product.original_cny if locale == "zh" else product.original_usd
     if original:
-        attributes["original_price"] = f"{original} {currency}"
+        # The number alone, like Item.price: copy writes its own unit ("元", "$").
+        attributes["original_price"] = original
     return Item(
         product_id=product.product_id,
         sku=f"{product.product_id}-{locale}",

@@ -246,12 +246,12 @@ def _single_en(rng: random.Random, req: ContentRequest, v: ItemView, s: Shape, s
     nps = [f.text for f in chosen if f.kind not in ("benefit", "brand")]
     benefits = [_cap(f.text) + "." for f in chosen if f.kind in ("benefit", "brand")]
     if channel == "search_ad":
-        return " | ".join([name, *[_cap(f.text) for f in chosen], _cap(price.text)])
+        return fix_articles(" | ".join([name, *[_cap(f.text) for f in chosen], _cap(price.text)]))
     if channel == "push":
         bits = [name, *[f.text for f in chosen]]
         body = ", ".join(bits)
         body = f"{_cap(price.text)}: {body}" if price_first else f"{body}, {price.text}"
-        return f"{lead}: {body}" if lead else _cap(body)
+        return fix_articles(f"{lead}: {body}" if lead else _cap(body))
     sentences: list[str] = []
     if channel == "detail_page":
         sentences.append(rng.choice(P.INTRO_EN).format(name=name).replace("the The ", "The "))

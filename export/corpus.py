@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 from export.catalog import Product, make_catalog, to_item
@@ -88,6 +89,7 @@ class Split:
     heldout_categories: tuple[Product, ...]
 
 
+@cache  # pure and immutable; the training run, eval and tests all ask for the same split
 def split_catalog(seed: int = DEFAULT_SEED, per_category: int = PER_CATEGORY) -> Split:
     """Deterministic train / held-out split of the catalog, by whole products."""
     train: list[Product] = []

@@ -38,10 +38,13 @@ def kafka_bootstrap() -> Iterator[str]:
         return
     from workers import devbroker
 
+    # A broker that was already running belongs to someone else: use it, never stop it.
+    started_here = devbroker.status() is None
     bootstrap = devbroker.start()
     os.environ["KAFKA_BOOTSTRAP"] = bootstrap
     try:
         yield bootstrap
     finally:
-        devbroker.stop()
+        if started_here:
+            devbroker.stop()
         os.environ.pop("KAFKA_BOOTSTRAP", None)

@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     """Everything a copyflow process can be told from outside."""
 
     model_config = SettingsConfigDict(
-        env_prefix="COPYFLOW_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="COPYFLOW_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        # Code may pass bootstrap_servers=...; the aliases are for the environment.
+        populate_by_name=True,
     )
 
     bootstrap_servers: str = Field(

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from confluent_kafka import Message
+
 from tests.integration.kafka_helpers import plain_avro_decode, plain_avro_encode, produce, read_all
 from workers.profiles.app import ProfilesWorker
 from workers.profiles.config import ProfilesConfig
@@ -134,4 +136,11 @@ def read_requests(
     settings: Settings, expect: int, timeout_s: float = 30.0
 ) -> list[tuple[bytes, dict[str, Any]]]:
     msgs = read_all(settings.bootstrap_servers, settings.topics.content_requests, expect, timeout_s)
-    return [(m.key(), plain_avro_decode("ContentRequest", m.value())) for m in msgs]
+    return [(m.key() or b"", plain_avro_decode("ContentRequest", m.value() or b"")) for m in msgs]
+
+
+def headers_of(msg: Message) -> list[tuple[str, bytes]]:
+    """A message's headers with every value as bytes (absent values as empty bytes)."""
+    raw = msg.headers() or []
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    return [(k, v if isinstance(v, bytes) else b"") for k, v in pairs]

@@ -83,8 +83,9 @@ def _worker_process(settings: Settings, app_id: str, log: Path) -> subprocess.Po
 def _latest_count(consumer: Consumer, key: bytes, seen: dict[str, int]) -> int:
     """Poll the profiles changelog; remember the newest event count written for ``key``."""
     for msg in consumer.consume(500, timeout=0.2):
-        if not msg.error() and msg.key() == key and msg.value():
-            seen["n"] = json.loads(msg.value())["n"]
+        value = msg.value()
+        if not msg.error() and msg.key() == key and value:
+            seen["n"] = json.loads(value)["n"]
     return seen.get("n", 0)
 
 
@@ -114,13 +115,13 @@ def test_hard_kill_loses_nothing_and_counts_nothing_twice(
             }
         )
         consumer.subscribe([changelog])
-        sender = threading.Thread(
-            target=lambda: [
-                send_behavior(settings, events[i : i + 10]) or time.sleep(0.05)
-                for i in range(0, len(events), 10)
-            ],
-            daemon=True,
-        )
+
+        def trickle() -> None:  # a steady stream, so the kill lands mid-stream
+            for i in range(0, len(events), 10):
+                send_behavior(settings, events[i : i + 10])
+                time.sleep(0.05)
+
+        sender = threading.Thread(target=trickle, daemon=True)
         sender.start()
         seen: dict[str, int] = {}
         wait_for(lambda: _latest_count(consumer, b'"hank"', seen) >= 100, 60, "100 events in")

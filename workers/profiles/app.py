@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,12 +25,14 @@ from typing import Any, TypeVar
 import faust
 import structlog
 from confluent_kafka.admin import AdminClient
+from faust.serializers import codecs
 
 from workers.envelope import Envelope
 from workers.errors import Fatal
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.engine import Codecs, Produce, ProfileEngine, State
 from workers.profiles.metrics import Metrics
+from workers.profiles.records import interned
 from workers.serde import make_codec
 from workers.settings import Settings
 
@@ -37,8 +40,19 @@ log = structlog.get_logger("copyflow.profiles")
 T = TypeVar("T")
 
 
-def _schema(serializer: str) -> faust.Schema[Any, Any]:
-    return faust.Schema(key_serializer=serializer, value_serializer=serializer)
+class InterningJson(codecs.Codec):
+    """JSON values whose strings are interned on the way in (see records.interned): a
+    table recovered from its changelog then shares field names, ids and categories."""
+
+    def _dumps(self, obj: Any) -> bytes:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def _loads(self, s: bytes) -> Any:
+        return interned(json.loads(s))
+
+
+def _schema(key: str, value: str | codecs.Codec) -> faust.Schema[Any, Any]:
+    return faust.Schema(key_serializer=key, value_serializer=value)
 
 
 def partition_count(settings: Settings, topic: str) -> int:
@@ -105,7 +119,7 @@ def build_app(
     registry = settings.schema_registry_url
     basic_auth = settings.schema_registry_basic_auth
     auth = basic_auth.get_secret_value() if basic_auth else None
-    raw, json_ = _schema("raw"), _schema("json")
+    raw, json_ = _schema("raw", "raw"), _schema("json", InterningJson())
     state = State(
         profiles=app.Table("profiles", default=None, schema=json_),
         catalog=app.GlobalTable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,7 +42,8 @@ def behavior_from_record(record: Mapping[str, Any]) -> Behavior:
     kind = record.get("type")
     if kind not in BEHAVIOR_TYPES:
         raise BadInput("validate", f"unknown behavior type: {kind!r}")
-    product_id = record.get("product_id") or None
+    # Interned: the id lands in recent-item lists of many profiles; one copy serves them all.
+    product_id = sys.intern(record.get("product_id") or "") or None
     if kind in _NEEDS_PRODUCT and product_id is None:
         raise BadInput("validate", f"{kind} without product_id")
     context = record.get("context") or {}

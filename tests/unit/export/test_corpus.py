@@ -16,6 +16,7 @@ from export.corpus import (
     train_examples,
 )
 from workers.prompt import EOS, build_prompt, item_fields
+from workers.slots import SLOT, realize
 
 pytestmark = pytest.mark.export
 
@@ -75,9 +76,9 @@ def test_recommendations_name_items_and_prices(small_corpus: list[Example]) -> N
 
 
 def test_training_text_is_prompt_copy_eos(small_corpus: list[Example]) -> None:
-    """Training text = build_prompt(request) + target + <|eos|>."""
+    """Training text = build_prompt(request) + slotted target + <|eos|> (prompt format v2)."""
     e = small_corpus[0]
-    assert e.text == build_prompt(e.request) + e.target + EOS
+    assert e.text == build_prompt(e.request) + e.slotted + EOS
 
 
 def test_locales_use_their_language_and_currency(small_corpus: list[Example]) -> None:
@@ -140,3 +141,17 @@ def test_eval_examples_come_with_references() -> None:
     for e in examples:
         assert e.target
         assert all(item.product_id not in train_ids for item in e.request.items)
+
+
+def test_slotted_targets_realize_to_the_reference(small_corpus: list[Example]) -> None:
+    """Every training target is slotted, and filling the slots gives the reference copy."""
+    for e in small_corpus:
+        assert "{1." in e.slotted, e.slotted
+        text, unresolved = realize(e.slotted, e.request)
+        assert unresolved == [] and text == e.target, (e.slotted, e.target)
+
+
+def test_slotted_targets_carry_no_literal_numbers(small_corpus: list[Example]) -> None:
+    """Outside slots the model never learns to write a digit: every number is a slot."""
+    for e in small_corpus:
+        assert not re.search(r"\d", SLOT.sub("", e.slotted)), e.slotted

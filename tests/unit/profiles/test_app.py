@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import faust
 from pydantic import SecretStr
 
-from workers.profiles.app import _faust_options, build_app, envelope_of
+from workers.profiles.app import InterningJson, _faust_options, build_app, envelope_of
 from workers.profiles.config import ProfilesConfig
 from workers.settings import Settings, TopicSettings
 
@@ -42,7 +43,7 @@ def test_options_use_memory_store_and_sasl_when_configured() -> None:
     """State lives in memory (recovered from changelogs); SASL settings reach faust."""
     cfg = ProfilesConfig()
     # bootstrap_servers is read through its alias (KAFKA_BOOTSTRAP), so pass it that way.
-    plain = _faust_options(Settings(KAFKA_BOOTSTRAP="b:9092"), cfg, 6)
+    plain = _faust_options(Settings.model_validate({"KAFKA_BOOTSTRAP": "b:9092"}), cfg, 6)
     assert plain["store"] == "memory://" and plain["topic_partitions"] == 6
     assert plain["broker"] == "kafka://b:9092" and not plain["web_enabled"]
     assert "broker_credentials" not in plain
@@ -54,6 +55,16 @@ def test_options_use_memory_store_and_sasl_when_configured() -> None:
     assert isinstance(_faust_options(secure, cfg, 6)["broker_credentials"], faust.SASLCredentials)
 
 
+def test_table_codec_round_trips_and_interns() -> None:
+    """Table values encode as compact JSON and decode equal, with shared strings."""
+    codec = InterningJson()
+    value = {"viewed": ["P-" + "y" * 30], "cat": {"数码/耳机": 2.5}, "eids": "ab"}
+    data = codec.dumps(value)
+    assert data == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    one, two = codec.loads(data), codec.loads(data)
+    assert one == value and one["viewed"][0] is two["viewed"][0]
+
+
 def test_app_declares_changelogged_tables_and_two_agents() -> None:
     """Four tables with changelog topics (catalog global), agents on both input topics."""
     topics = TopicSettings(product_created="pc", user_behavior="ub")
@@ -61,6 +72,6 @@ def test_app_declares_changelogged_tables_and_two_agents() -> None:
     tables = {name: app.tables[name] for name in ("profiles", "catalog", "co", "erased")}
     assert isinstance(tables["catalog"], faust.GlobalTable)
     assert tables["profiles"].changelog_topic.get_topic_name() == "unit-app-profiles-changelog"
-    sources = {t for agent in app.agents.values() for t in agent.channel.topics}  # type: ignore[attr-defined]
+    sources = {t for agent in app.agents.values() for t in agent.channel.topics}
     assert sources == {"pc", "ub"}
-    assert engine.state.profiles is tables["profiles"] and engine.partitions == 3
+    assert id(engine.state.profiles) == id(tables["profiles"]) and engine.partitions == 3

@@ -7,10 +7,12 @@ import json
 from tests.unit.profiles.conftest import DAY_MS, HOUR_MS, T0, behavior, view_of
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.logic import (
+    EID_CHARS,
     SearchMatch,
     apply_event,
     event_hash,
     scores_at,
+    seen_event,
     shares,
     top_keys,
 )
@@ -45,7 +47,7 @@ def test_impressions_are_ignored(cfg: ProfilesConfig) -> None:
     p = new_profile(T0)
     out = apply_event(p, behavior("impression", "P1"), view_of(), T0, cfg)
     assert out.status == "ignored"
-    assert p["n"] == 0 and p["eids"] == []
+    assert p["n"] == 0 and p["eids"] == ""
 
 
 def test_weight_halves_per_half_life(cfg: ProfilesConfig) -> None:
@@ -116,7 +118,7 @@ def test_thousands_of_events_stay_bounded() -> None:
     assert len(p["viewed"]) == cfg.recent_viewed == len(p["viewed_ts"])
     assert len(p["bought"]) == cfg.recent_bought
     assert len(p["carted"]) <= cfg.recent_carted
-    assert len(p["eids"]) == cfg.recent_event_ids
+    assert len(p["eids"]) == cfg.recent_event_ids * EID_CHARS
     assert len(p["cat"]) <= cfg.max_affinities and len(p["brand"]) <= cfg.max_affinities
     assert len(json.dumps(p)) < 8000
 
@@ -171,8 +173,17 @@ def test_event_hash_is_stable_and_distinct() -> None:
     """Event ids hash the same in every process (no PYTHONHASHSEED), and differ per id."""
     assert event_hash("evt-1") == event_hash("evt-1")
     assert event_hash("evt-1") != event_hash("evt-2")
-    assert event_hash("evt-1") == 16899299276746887
-    assert 0 < event_hash("x") < 2**56
+    assert event_hash("evt-1") == "3c09d2ba57f087"
+    assert len(event_hash("x")) == EID_CHARS
+
+
+def test_seen_event_only_matches_whole_digests() -> None:
+    """A digest spanning the end of one and the start of the next never counts as seen."""
+    a, b = "aaaaaaabbbbbbb", "cccccccddddddd"
+    eids = a + b
+    assert seen_event(eids, a) and seen_event(eids, b)
+    assert not seen_event(eids, "bbbbbbbccccccc")  # found at offset 7: not aligned
+    assert not seen_event("", a)
 
 
 def test_profile_survives_a_json_round_trip(cfg: ProfilesConfig) -> None:

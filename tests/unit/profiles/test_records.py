@@ -11,6 +11,7 @@ from workers.profiles.records import (
     category_leaf,
     category_root,
     entry_from_item,
+    interned,
     item_from_entry,
     new_profile,
 )
@@ -28,6 +29,15 @@ def test_entry_and_item_convert_both_ways() -> None:
     item = item_from_entry(e)
     assert item.category_path == ("Electronics", "Headphones") and item.price == "12.50"
     assert entry_from_item(item, e["locale"], e["created_at"]) == e
+
+
+def test_interned_shares_strings_and_keeps_values() -> None:
+    """Interning keeps the value equal and makes equal strings one object."""
+    a = interned(json.loads('{"viewed": ["P-' + "x" * 20 + '"], "n": 3, "cat": {"A/B": 1.5}}'))
+    b = interned(json.loads('{"viewed": ["P-' + "x" * 20 + '"], "n": 3, "cat": {"A/B": 1.5}}'))
+    assert a == b == {"viewed": ["P-" + "x" * 20], "n": 3, "cat": {"A/B": 1.5}}
+    assert a["viewed"][0] is b["viewed"][0]
+    assert next(iter(a["cat"])) is next(iter(b["cat"]))
 
 
 def test_category_keys_keep_the_path() -> None:

@@ -41,7 +41,7 @@ def test_views_trigger_only_in_bursts(cfg: ProfilesConfig) -> None:
 def test_duplicates_and_ignored_events_never_trigger(cfg: ProfilesConfig) -> None:
     """Only applied events trigger."""
     for status in ("duplicate", "ignored"):
-        assert trigger_for(behavior("purchase"), Outcome(status), cfg, SRC) is None  # type: ignore[arg-type]
+        assert trigger_for(behavior("purchase"), Outcome(status), cfg, SRC) is None
 
 
 def test_burst_of_forty_becomes_one() -> None:
