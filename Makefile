@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXPORT_STAMP := $(VENV)/.installed-export
 
-.PHONY: demo test setup setup-export broker-start broker-stop lint typecheck models eval bench clean
+.PHONY: demo test setup setup-export broker-start broker-stop lint typecheck models eval bench profiles-eval clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -39,6 +39,22 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# Reproduce the committed model: corpus → tokenizer → training (CPU, deterministic) →
+# ONNX export with past key/values → parity against torch → manifest. About 30-40 min here.
+models: setup-export
+	$(BIN)/python -m export.build_models --out models/copyflow-tiny-v1 --work .artifacts
+
+eval: setup-export
+	$(BIN)/copyflow eval
+
+# Benchmarks print ratios against a baseline measured in the same run. The profiles and
+# delivery benchmarks need a broker: KAFKA_BOOTSTRAP, or `make broker-start` first.
+bench: setup-export
+	$(BIN)/copyflow bench generate
+
+profiles-eval: setup
+	$(BIN)/copyflow profiles eval
 
 broker-start: setup
 	$(BIN)/copyflow dev-broker start
