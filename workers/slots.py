@@ -36,6 +36,11 @@ def slot_values(request: ContentRequest) -> dict[str, str]:
     return values
 
 
+def allowed_slots(request: ContentRequest) -> tuple[str, ...]:
+    """The slot strings a draft for ``request`` may contain, e.g. ``("{1.price}", ...)``."""
+    return tuple("{" + name + "}" for name in slot_values(request))
+
+
 def fix_articles(text: str) -> str:
     """'a Oatmeal finish' → 'an Oatmeal finish', 'a 8GB' → 'an 8GB'."""
     return _A_AN.sub(lambda m: m.group(1) + "n ", text)
@@ -56,6 +61,10 @@ def realize(text: str, request: ContentRequest) -> tuple[str, list[str]]:
 
     # One pass: a value that itself looks like a slot is never expanded again.
     filled = SLOT.sub(fill, text)
+    if not unresolved and ("{" in filled or "}" in filled):
+        # A slot cut short (or a stray brace): values are sanitized free of braces, so any
+        # brace left is the model's, and the draft cannot be published.
+        unresolved.append(re.sub(r"\s+", " ", filled[filled.find("{") if "{" in filled else filled.find("}") :][:24]))
     if request.locale == "en":
         filled = fix_articles(filled)
     return filled, unresolved

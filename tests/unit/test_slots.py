@@ -58,3 +58,9 @@ def test_delexicalize_respects_word_edges() -> None:
     req = request(items=(item(attributes={"size": "M"}),))
     delex = delexicalize("Size M. Made for Mornings.", req)
     assert delex == "Size {1.size}. Made for Mornings."
+
+
+def test_a_cut_short_slot_is_unresolved() -> None:
+    """A draft that ends inside a slot is reported, never published with a brace."""
+    _, unresolved = realize("Only ${1.pri", request())
+    assert unresolved

@@ -35,6 +35,7 @@ from workers.engine.records import (
 )
 from workers.engine.runner import BoundRunner, HostRunner, KvRunner
 from workers.engine.sampling import apply_repetition_penalty, row_rng, select_tokens
+from workers.engine.slot_mask import SlotMask, SlotSet
 from workers.engine.tokenizer import TextTokenizer
 
 IntArray = npt.NDArray[np.int64]
@@ -70,6 +71,8 @@ class _Row:
     # max_new_tokens, cut so the row never runs past the trained context (by its own
     # length, not the padded width, so the cut does not depend on the batch).
     max_tokens: int
+    slots: SlotSet | None = None
+    slot_fragment: bytes | None = None
     tail: bytes = b""
     tokens: list[int] = field(default_factory=list)
     finish: FinishReason | None = None
@@ -135,6 +138,7 @@ class OnnxGenerator:
         padding = (b"",) * (self.vocab_size - tokenizer.vocab_size)
         self._token_bytes = tokenizer.token_bytes() + padding
         self._banned: OrderedDict[tuple[bytes, ...], BannedTermIndex] = OrderedDict()
+        self._slot_mask = SlotMask(self._token_bytes)
 
     @classmethod
     def from_folder(
@@ -226,6 +230,7 @@ class OnnxGenerator:
             rng=row_rng(request.seed),
             banned=self.banned_index(request.banned_terms),
             max_tokens=self._token_budget(request, len(ids)),
+            slots=SlotSet(request.slots) if request.slots else None,
         )
 
     def _token_budget(self, request: GenerationRequest, prompt_len: int) -> int:
@@ -247,6 +252,9 @@ class OnnxGenerator:
             if row.banned is not None:
                 row.banned.apply(logits[j], row.tail)
                 masked = True
+            if row.slots is not None:
+                self._slot_mask.apply(logits[j], row.slot_fragment, row.slots)
+                masked = True
         # A mask that left a row nothing (EOS adds no text, so it never is banned) ends it.
         exhausted = ~np.isfinite(logits).any(axis=1) if masked else np.zeros(len(rows), bool)
         if exhausted.any():
@@ -258,6 +266,8 @@ class OnnxGenerator:
             row.finish = "eos"
             return
         row.tokens.append(token)
+        if row.slots is not None:
+            row.slot_fragment = self._slot_mask.advance(row.slot_fragment, token)
         if row.banned is not None:
             row.tail = row.banned.advance(row.tail, token)
         if len(row.tokens) >= row.max_tokens:

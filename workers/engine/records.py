@@ -24,6 +24,8 @@ class GenerationRequest:
     max_new_tokens: int
     sampling: SamplingParams = field(default_factory=SamplingParams)
     banned_terms: tuple[str, ...] = ()
+    # The {N.key} slots this request may write (workers.slots); empty means no constraint.
+    slots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from workers.generator.identity import sampling_seed
 from workers.generator.writer import MAX_NEW_TOKENS, PromptJob, write_copy
 from workers.guards import GuardResult, check_all
 from workers.prompt import build_prompt
+from workers.slots import allowed_slots, realize
 
 VARIANTS = 5
 
@@ -84,7 +85,7 @@ def evaluate(
             )
             for v in range(VARIANTS)
         ]
-        texts = generator.generate(jobs)
+        texts = [realize(t, req)[0] for t in generator.generate(jobs)]
         distinct1.append(distinct_n(texts, 1))
         distinct2.append(distinct_n(texts, 2))
 

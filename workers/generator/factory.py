@@ -67,6 +67,7 @@ class OnnxTextGenerator:
                 max_new_tokens=j.max_new_tokens,
                 sampling=self.sampling,
                 banned_terms=ALL_BANNED_TERMS,
+                slots=j.slots,
             )
             for j in jobs
         ]

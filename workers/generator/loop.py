@@ -36,9 +36,13 @@ log = structlog.get_logger("copyflow.generator")
 # Seconds for each transactional call; a broker restart must fit in the commit budget.
 TXN_CALL_TIMEOUT_S = 30.0
 TXN_COMMIT_TIMEOUT_S = 60.0
-# Retriable transaction errors (coordinator moving, timeouts) are retried this many times
-# before the transaction is aborted and the batch rewound.
+# Retriable transaction errors (coordinator moving, timeouts) are retried this many times,
+# within this many seconds, before the transaction is aborted and the batch rewound. The time
+# bound matters: after a broker restart librdkafka can keep a transactional call waiting on a
+# stale coordinator well past its timeout (librdkafka #5456, #5511); giving up soon, and
+# exiting if even the abort fails, lets a fresh process (which fences this one) take over.
 TXN_RETRIES = 5
+TXN_RETRY_BUDGET_S = 30.0
 # librdkafka refuses records above message.max.bytes (1,000,000 by default) at produce() time.
 # A dead letter keeps the original bytes, so an input close to the limit plus the dead-letter
 # headers would never fit, abort every transaction and block its partition; above this size
@@ -294,7 +298,8 @@ class GeneratorWorker:
                     producer.poll(0.1)  # local queue full: let deliveries drain
 
     def _retry_retriable(self, what: str, call: Callable[[], object]) -> None:
-        """Call; on a retriable error that needs no abort, call again (bounded)."""
+        """Call; on a retriable error that needs no abort, call again (bounded: count, time)."""
+        deadline = time.monotonic() + TXN_RETRY_BUDGET_S
         for attempt in range(TXN_RETRIES + 1):
             try:
                 call()
@@ -303,7 +308,8 @@ class GeneratorWorker:
                 err = exc.args[0]
                 if err.fatal():
                     raise Fatal(f"{what}: producer fenced or fatal: {err}") from exc
-                if attempt == TXN_RETRIES or not err.retriable() or err.txn_requires_abort():
+                last = attempt == TXN_RETRIES or time.monotonic() >= deadline
+                if last or not err.retriable() or err.txn_requires_abort():
                     raise
                 log.warning("txn_call_retry", call=what, attempt=attempt + 1, error=str(err))
                 time.sleep(min(0.2 * 2**attempt, 5.0))

@@ -15,7 +15,7 @@ from workers.domain import Channel, ContentRequest, Locale
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.prompt import build_prompt
-from workers.slots import realize
+from workers.slots import allowed_slots, realize
 from workers.templates import fallback_text
 
 # Token budgets per channel; the length guard holds the hard character limits.
@@ -35,6 +35,8 @@ class PromptJob:
     seed: int
     max_new_tokens: int
     locale: Locale
+    # The {N.key} slots the request has; the engine writes no other (see workers.slots).
+    slots: tuple[str, ...] = ()
 
 
 class TextGenerator(Protocol):
@@ -94,6 +96,7 @@ def write_copy(
                 seed=sampling_seed(requests[i], version, attempt),
                 max_new_tokens=MAX_NEW_TOKENS[requests[i].channel],
                 locale=requests[i].locale,
+                slots=allowed_slots(requests[i]),
             )
             for i in pending
         ]

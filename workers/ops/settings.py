@@ -26,6 +26,10 @@ class OpsSettings(BaseSettings):
     health_host: str = "127.0.0.1"
     # The loop is alive while it polled within this many seconds (a batch counts as a poll).
     liveness_timeout_s: float = 120.0
+    # Exit (code 70) when the loop has not polled for liveness_timeout_s: a Kafka call wedged
+    # past its timeout cannot be interrupted, and a restart is safe with transactions. Off by
+    # default because a Kubernetes liveness probe on /health does the same from outside.
+    exit_when_unresponsive: bool = False
     # A partition with lag that has not advanced for this long is reported stalled.
     stall_after_s: float = 60.0
     lag_check_interval_s: float = 10.0

@@ -113,6 +113,37 @@ class ShutdownGuard:
         signal.signal(signal.SIGINT, self)
 
 
+class Watchdog:
+    """Exit the process when the loop stops polling (only if asked to; see OpsSettings)."""
+
+    def __init__(self, worker: GeneratorWorker, timeout_s: float, every_s: float = 1.0) -> None:
+        self.worker = worker
+        self.timeout_s = timeout_s
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+
+    def start(self) -> Watchdog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def stuck_for(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.worker.last_poll
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every_s):
+            stuck = self.stuck_for()
+            if stuck > self.timeout_s:
+                log.error(
+                    "worker_unresponsive", instance=self.worker.instance_id, stuck_s=round(stuck, 1)
+                )
+                os._exit(EXIT_FATAL)
+                return  # only reached when _exit is replaced (tests)
+
+
 def build_worker(
     settings: Settings, ops: OpsSettings, pipeline: Pipeline, instance_id: str | None = None
 ) -> GeneratorWorker:
@@ -148,6 +179,9 @@ def run_worker(
         pipeline = build_pipeline_with(settings, make_generator(settings, ops))
     worker = build_worker(settings, ops, pipeline, instance_id)
     monitor = LagMonitor(ops.stall_after_s, ops.lag_check_interval_s)
+    watchdog = (
+        Watchdog(worker, ops.liveness_timeout_s).start() if ops.exit_when_unresponsive else None
+    )
     state = {"value": "running"}
     server: HealthServer | None = None
     if ops.health_port is not None:
@@ -174,6 +208,8 @@ def run_worker(
         code = EXIT_FATAL
     finally:
         guard.cancel()
+        if watchdog is not None:
+            watchdog.stop()
         if server is not None:
             server.stop()
     s = worker.stats

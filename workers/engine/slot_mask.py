@@ -1,0 +1,87 @@
+"""Decode-time grammar for slots: a row may only write the ``{N.key}`` slots its request has.
+
+The model writes attribute values as slots (see ``workers.slots``). A slot the request does
+not have (``{1.material}`` for a product without a material) can never be filled, and the
+draft would be thrown away. This mask keeps every slot the row opens on a path to one of the
+request's own slots, so the model chooses *which* attribute to name, never an absent one.
+
+State per row: the bytes of the slot being written (from its ``{``), or None outside one.
+- Outside a slot, only tokens that contain ``{`` can open one; each is checked.
+- Inside a slot, a token is allowed when the slot so far plus the token is a prefix of an
+  allowed slot, or completes one (``}``) followed by text that opens no new slot. EOS is not
+  allowed inside a slot.
+Only tokens made of slot characters (before any ``}``) can continue a slot, so each step inside
+a slot checks that short, precomputed list rather than the whole vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+
+_SLOT_CHARS = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyz_.")
+
+
+class SlotSet:
+    """The slots one request may write, as bytes, with every proper prefix."""
+
+    def __init__(self, slots: Iterable[str]) -> None:
+        self.slots = frozenset(s.encode("utf-8") for s in slots)
+        self.prefixes = frozenset(s[:k] for s in self.slots for k in range(1, len(s)))
+
+    def ok_inside(self, fragment: bytes, token: bytes) -> bool:
+        text = fragment + token
+        end = text.find(b"}")
+        if end < 0:
+            return text in self.prefixes
+        return text[: end + 1] in self.slots and self.ok_outside(text[end + 1 :])
+
+    def ok_outside(self, token: bytes) -> bool:
+        start = token.find(b"{")
+        return start < 0 or self.ok_inside(b"", token[start:])
+
+
+class SlotMask:
+    """Vocabulary-side index shared by every row of one model."""
+
+    def __init__(self, token_bytes: Sequence[bytes]) -> None:
+        self.token_bytes = list(token_bytes)
+        self.vocab = len(self.token_bytes)
+        self.openers = np.fromiter(
+            (i for i, t in enumerate(self.token_bytes) if b"{" in t), dtype=np.int64
+        )
+        self.continuers = np.fromiter(
+            (
+                i
+                for i, t in enumerate(self.token_bytes)
+                if t and all(c in _SLOT_CHARS for c in t.split(b"}", 1)[0])
+            ),
+            dtype=np.int64,
+        )
+
+    def apply(self, logits: FloatArray, fragment: bytes | None, slots: SlotSet) -> None:
+        """Mask (in place) every token that would write a slot outside ``slots``."""
+        if fragment is None:
+            for i in self.openers:
+                if not slots.ok_outside(self.token_bytes[i]):
+                    logits[i] = -np.inf
+            return
+        keep = np.zeros(self.vocab, dtype=np.bool_)
+        for i in self.continuers:
+            if slots.ok_inside(fragment, self.token_bytes[i]):
+                keep[i] = True
+        logits[~keep[: logits.shape[0]]] = -np.inf
+
+    def advance(self, fragment: bytes | None, token_id: int) -> bytes | None:
+        """The open slot's bytes after appending ``token_id`` (None when outside a slot)."""
+        token = self.token_bytes[token_id] if token_id < self.vocab else b""
+        text = token if fragment is None else fragment + token
+        start = text.rfind(b"{")
+        if start < 0:
+            return None if fragment is None or b"}" in token else text
+        tail = text[start:]
+        return None if b"}" in tail else tail
