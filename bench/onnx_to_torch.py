@@ -50,9 +50,14 @@ def load_torch_model(model_dir: Path) -> Any:
     model = AutoModelForCausalLM.from_config(config)
     state = onnx_state_dict(model_dir / "model.onnx")
     own = model.state_dict()
-    loaded = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items() if k in own}
-    if getattr(config, "tie_word_embeddings", False) and "lm_head.weight" in own:
-        loaded["lm_head.weight"] = loaded["model.embed_tokens.weight"]
+    loaded = {k: torch.from_numpy(np.array(v)) for k, v in state.items() if k in own}
+    if getattr(config, "tie_word_embeddings", False):
+        # The exporter keeps one copy of tied weights (lm_head, transposed for the MatMul).
+        tied = loaded.get("model.embed_tokens.weight", loaded.get("lm_head.weight"))
+        if tied is not None:
+            loaded["model.embed_tokens.weight"] = tied
+            if "lm_head.weight" in own:
+                loaded["lm_head.weight"] = tied
     missing = [k for k in own if k not in loaded and "rotary" not in k]
     if missing:
         raise RuntimeError(f"cannot rebuild torch weights for: {missing[:5]}")

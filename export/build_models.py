@@ -35,16 +35,23 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     checkpoint = args.work / "ckpt"
+    # With --reuse the weights came from an earlier run of the same default recipe.
+    trained_by = f"python -m export.train --out {checkpoint} --log {args.work / 'train.jsonl'}"
     if not (args.reuse and (checkpoint / "training_report.json").is_file()):
         args.work.mkdir(parents=True, exist_ok=True)
         train(Recipe(), checkpoint, args.work / "train.jsonl")
+        trained_by = ""
     command = " ".join(["python -m export.build_models", *(argv or sys.argv[1:])])
     export_checkpoint(
         checkpoint,
         args.out,
         name=NAME,
         version=VERSION,
-        created_with=[command, f"copyflow export --from {checkpoint} --out {args.out}"],
+        created_with=[
+            *([trained_by] if trained_by else []),
+            command,
+            f"copyflow export --from {checkpoint} --out {args.out}",
+        ],
     )
     generation = evaluate_folder(args.out, args.eval_count)
     samples = generation.pop("samples")

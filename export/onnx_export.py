@@ -164,6 +164,8 @@ def export_checkpoint(
     onnx_path = out_dir / "model.onnx"
     arch = export_onnx(model, onnx_path)
     shutil.copyfile(tokenizer_path, out_dir / "tokenizer.json")
+    # The HF config lets benchmarks rebuild the same torch model from the ONNX weights.
+    shutil.copyfile(checkpoint_dir / "config.json", out_dir / "config.json")
 
     roles = tok.role_ids(tokenizer)
     if prompts is None:
@@ -181,7 +183,7 @@ def export_checkpoint(
     body: dict[str, Any] = {
         "name": name,
         "version": version,
-        "files": {"onnx": "model.onnx", "tokenizer": "tokenizer.json"},
+        "files": {"onnx": "model.onnx", "tokenizer": "tokenizer.json", "config": "config.json"},
         "architecture": arch.as_dict(),
         "onnx": {
             "opset": OPSET,

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (a phrase table reads better one row per line)
 """Phrase banks for the copy grammar, per locale.
 
 Rules every phrase here follows (the corpus tests enforce them):
@@ -56,7 +55,7 @@ ATTR_ZH: dict[str, tuple[str, ...]] = {
 }
 ATTR_EN: dict[str, tuple[str, ...]] = {
     "battery": ("a {v} battery", "{v} of battery capacity", "a {v} cell"),
-    "power": ("{v} of power", "{v} output", "a {v} motor" ),
+    "power": ("{v} of power", "{v} output", "a {v} motor"),
     "ports": ("{v} ports", "{v} charging ports"),
     "battery_life": ("up to {v} of battery life", "{v} of playtime", "{v} per charge"),
     "screen": ("a {v} screen", "a {v} display"),
@@ -110,11 +109,41 @@ LEAD_ZH: dict[str, tuple[str, ...]] = {
     "trend_follower": ("颜值在线", "配色亮眼", "拍照很上镜", "出街有型", "潮流新品"),
 }
 LEAD_EN: dict[str, tuple[str, ...]] = {
-    "general": ("Today's pick", "Worth a look", "New arrival", "Meet your new favorite", "Everyday essential"),
-    "price_sensitive": ("Great value", "Budget-friendly", "Smart buy", "Save on this", "Good price alert"),
-    "tech_enthusiast": ("Specs first", "For the spec lovers", "Under the hood", "Built on solid specs", "Tech check"),
-    "quality_seeker": ("Crafted with care", "Quality you can feel", "Made to last", "Thoughtful details", "Solid craftsmanship"),
-    "trend_follower": ("Fresh look", "Style pick", "Head-turning color", "On-trend find", "Looks as good as it works"),
+    "general": (
+        "Today's pick",
+        "Worth a look",
+        "New arrival",
+        "Meet your new favorite",
+        "Everyday essential",
+    ),
+    "price_sensitive": (
+        "Great value",
+        "Budget-friendly",
+        "Smart buy",
+        "Save on this",
+        "Good price alert",
+    ),
+    "tech_enthusiast": (
+        "Specs first",
+        "For the spec lovers",
+        "Under the hood",
+        "Built on solid specs",
+        "Tech check",
+    ),
+    "quality_seeker": (
+        "Crafted with care",
+        "Quality you can feel",
+        "Made to last",
+        "Thoughtful details",
+        "Solid craftsmanship",
+    ),
+    "trend_follower": (
+        "Fresh look",
+        "Style pick",
+        "Head-turning color",
+        "On-trend find",
+        "Looks as good as it works",
+    ),
 }
 
 # Price clauses. {p} is the price text verbatim; {op} an original price.
@@ -129,7 +158,13 @@ BRAND_EN = ("from {b}", "by {b}", "designed by {b}")
 
 # Intros for description/ad: {name} is the title, {short} brand + noun.
 INTRO_ZH = ("这款{name}", "{name}", "{name}来了", "推荐{name}", "认识一下{name}")
-INTRO_EN = ("Meet the {name}.", "Say hello to the {name}.", "The {name} is here.", "Introducing the {name}.", "Discover the {name}.")
+INTRO_EN = (
+    "Meet the {name}.",
+    "Say hello to the {name}.",
+    "The {name} is here.",
+    "Introducing the {name}.",
+    "Discover the {name}.",
+)
 
 CTA_ZH: dict[str, tuple[str, ...]] = {
     "ad": ("马上看看", "点击了解", "加入购物车吧", "心动就下单", "快来看看"),
@@ -137,9 +172,20 @@ CTA_ZH: dict[str, tuple[str, ...]] = {
     "recommendation": ("去看看吧", "点开看看", "挑一件喜欢的", "看看哪款合你心意"),
 }
 CTA_EN: dict[str, tuple[str, ...]] = {
-    "ad": ("Shop now.", "Tap to see more.", "Add it to your cart.", "Take a look today.", "Check it out."),
+    "ad": (
+        "Shop now.",
+        "Tap to see more.",
+        "Add it to your cart.",
+        "Take a look today.",
+        "Check it out.",
+    ),
     "description": ("Take a closer look.", "See the details.", ""),
-    "recommendation": ("Take a look.", "Tap to see them.", "Find your favorite.", "See which one fits you."),
+    "recommendation": (
+        "Take a look.",
+        "Tap to see them.",
+        "Find your favorite.",
+        "See which one fits you.",
+    ),
 }
 
 # Recommendation framing.
@@ -151,11 +197,32 @@ REC_INTRO_ZH: dict[str, tuple[str, ...]] = {
     "trend_follower": ("几件颜值在线的好物", "为你挑了些好看的新品", "配色亮眼的几款送上"),
 }
 REC_INTRO_EN: dict[str, tuple[str, ...]] = {
-    "general": ("Picked for you", "You might like these", "Based on your browsing", "A few finds for you"),
-    "price_sensitive": ("Great-value picks for you", "Easy on the budget", "Good prices, picked for you"),
-    "tech_enthusiast": ("Spec-packed picks for you", "For the spec lover in you", "Picked for their specs"),
-    "quality_seeker": ("Well-made picks for you", "Quality finds for you", "Chosen for their craftsmanship"),
-    "trend_follower": ("Stylish picks for you", "Fresh looks for you", "Eye-catching finds for you"),
+    "general": (
+        "Picked for you",
+        "You might like these",
+        "Based on your browsing",
+        "A few finds for you",
+    ),
+    "price_sensitive": (
+        "Great-value picks for you",
+        "Easy on the budget",
+        "Good prices, picked for you",
+    ),
+    "tech_enthusiast": (
+        "Spec-packed picks for you",
+        "For the spec lover in you",
+        "Picked for their specs",
+    ),
+    "quality_seeker": (
+        "Well-made picks for you",
+        "Quality finds for you",
+        "Chosen for their craftsmanship",
+    ),
+    "trend_follower": (
+        "Stylish picks for you",
+        "Fresh looks for you",
+        "Eye-catching finds for you",
+    ),
 }
 REC_ONE_ZH: dict[str, tuple[str, ...]] = {
     "general": ("为你推荐", "猜你会喜欢", "这件好物值得一看", "根据你的浏览为你推荐"),
@@ -165,15 +232,41 @@ REC_ONE_ZH: dict[str, tuple[str, ...]] = {
     "trend_follower": ("颜值在线的好物", "好看的新品推荐给你", "配色亮眼，推荐给你"),
 }
 REC_ONE_EN: dict[str, tuple[str, ...]] = {
-    "general": ("Picked for you", "You might like this", "A find for you", "Based on your browsing"),
-    "price_sensitive": ("A great-value pick for you", "Easy on the budget", "A good price, picked for you"),
-    "tech_enthusiast": ("A spec-packed pick for you", "For the spec lover in you", "Picked for its specs"),
-    "quality_seeker": ("A well-made pick for you", "A quality find for you", "Chosen for its craftsmanship"),
-    "trend_follower": ("A stylish pick for you", "A fresh look for you", "An eye-catching find for you"),
+    "general": (
+        "Picked for you",
+        "You might like this",
+        "A find for you",
+        "Based on your browsing",
+    ),
+    "price_sensitive": (
+        "A great-value pick for you",
+        "Easy on the budget",
+        "A good price, picked for you",
+    ),
+    "tech_enthusiast": (
+        "A spec-packed pick for you",
+        "For the spec lover in you",
+        "Picked for its specs",
+    ),
+    "quality_seeker": (
+        "A well-made pick for you",
+        "A quality find for you",
+        "Chosen for its craftsmanship",
+    ),
+    "trend_follower": (
+        "A stylish pick for you",
+        "A fresh look for you",
+        "An eye-catching find for you",
+    ),
 }
 REC_SINGLE_ZH = ("{intro}：{item}", "{intro}，{item}", "{item}，{intro_short}")
 REC_SINGLE_EN = ("{intro}: {item}.", "{intro}: the {item}.")
-REC_ITEM_ZH = ("{name}，{price}元", "{name}（{price}元）", "{name}只要{price}元", "{name}，到手{price}元")
+REC_ITEM_ZH = (
+    "{name}，{price}元",
+    "{name}（{price}元）",
+    "{name}只要{price}元",
+    "{name}，到手{price}元",
+)
 REC_ITEM_EN_USD = ("{name} at ${price}", "{name} for ${price}", "{name} (${price})")
 REC_ITEM_EN_OTHER = ("{name} at {price} {c}", "{name} ({price} {c})")
 REC_SHORT_ZH = ("猜你喜欢", "为你推荐", "好物推荐")

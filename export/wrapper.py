@@ -13,9 +13,7 @@ from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer
 
 
-def additive_mask(
-    attention_mask: torch.Tensor, query_len: int, dtype: torch.dtype
-) -> torch.Tensor:
+def additive_mask(attention_mask: torch.Tensor, query_len: int, dtype: torch.dtype) -> torch.Tensor:
     """A [batch, 1, seq, past+seq] additive mask: causal, padding-aware, never an empty row.
 
     We build the 4D mask ourselves because transformers' own mask code branches on data

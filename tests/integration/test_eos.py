@@ -1,4 +1,4 @@
-"""Exactly-once in the generator against the real broker: atomic commits, aborts, fencing, rebalances.
+"""Exactly-once in the generator on a real broker: atomic commits, aborts, fencing, rebalances.
 
 Workers run in threads with the canned generator (``workers.ops.fast_generators``): the
 production loop, pipeline and transactions, minus the model's cost.
@@ -34,7 +34,7 @@ KINDS = ("description", "ad")
 
 
 class SlowCanned(CannedTextGenerator):
-    """The canned generator with a pause per batch, so a batch is in flight long enough to disturb."""
+    """The canned generator with a pause per batch, so a batch is in flight long enough."""
 
     def __init__(self, delay_s: float) -> None:
         super().__init__()
@@ -93,7 +93,9 @@ def _drained(settings: Settings) -> Callable[[], bool]:
     return lambda: total_lag(group_lag(settings.kafka_common(), settings.group_id, topics)) == 0
 
 
-def _audit(settings: Settings, placed: list[tuple[int, int]], isolation: str = "read_committed") -> AuditReport:
+def _audit(
+    settings: Settings, placed: list[tuple[int, int]], isolation: str = "read_committed"
+) -> AuditReport:
     conf = {**settings.kafka_common()}
     if isolation != "read_committed":
         conf["isolation.level"] = isolation
@@ -108,7 +110,7 @@ def _audit(settings: Settings, placed: list[tuple[int, int]], isolation: str = "
 
 
 def test_outputs_and_offsets_commit_together(make_settings: Callable[..., Settings]) -> None:
-    """Every input has exactly one description and one ad, and the group's offsets are at the end."""
+    """Every input has exactly one description and one ad; the group's offsets are at the end."""
     settings = make_settings(max_batch_size=7)
     placed = _send(settings, 50, seed=21)
     worker = _worker(settings, "eos-1")
@@ -131,7 +133,9 @@ class _FailFirstCommit:
     def commit_transaction(self, timeout: float | None = None) -> None:
         if self.failures == 0:
             self.failures += 1
-            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "injected", txn_requires_abort=True))
+            raise KafkaException(
+                KafkaError(KafkaError._TIMED_OUT, "injected", txn_requires_abort=True)
+            )
         self.real.commit_transaction(timeout)
 
     def __getattr__(self, name: str) -> Any:
@@ -145,8 +149,10 @@ class _FlakyWorker(GeneratorWorker):
         return consumer, self._producer
 
 
-def test_aborted_batch_is_invisible_and_rewritten_once(make_settings: Callable[..., Settings]) -> None:
-    """An aborted transaction's records never reach read_committed readers; the batch is redone once."""
+def test_aborted_batch_is_invisible_and_rewritten_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """An aborted transaction never reaches read_committed readers; the batch is redone once."""
     settings = make_settings(max_batch_size=10)
     placed = _send(settings, 20, seed=22)
     worker = _FlakyWorker(
@@ -164,8 +170,10 @@ def test_aborted_batch_is_invisible_and_rewritten_once(make_settings: Callable[.
     assert uncommitted.outputs.duplicated > 0 and uncommitted.outputs.lost == 0
 
 
-def test_zombie_with_the_same_transactional_id_is_fenced(make_settings: Callable[..., Settings]) -> None:
-    """A second instance with the same id fences the first mid-batch; no output is lost or doubled."""
+def test_zombie_with_the_same_transactional_id_is_fenced(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A second instance with the same id fences the first mid-batch; nothing lost or doubled."""
     settings = make_settings(max_batch_size=5)
     placed = _send(settings, 40, seed=23)
     zombie = _worker(settings, "same-id", delay_s=1.0)
@@ -178,12 +186,17 @@ def test_zombie_with_the_same_transactional_id_is_fenced(make_settings: Callable
     assert isinstance(zombie_errors[0], Fatal) and "fenced" in str(zombie_errors[0]).lower()
     assert not successor_errors
     report = _audit(settings, placed)
-    print(f"\nfencing: zombie committed {zombie.stats.consumed}, successor {successor.stats.consumed}; {report.text()}")
+    print(
+        f"\nfencing: zombie committed {zombie.stats.consumed}, "
+        f"successor {successor.stats.consumed}; {report.text()}"
+    )
     assert report.exact, report.text()
 
 
-def test_cooperative_rebalance_mid_batch_keeps_exactly_once(make_settings: Callable[..., Settings]) -> None:
-    """A second member joining while the first is mid-batch takes partitions over without loss or doubles."""
+def test_cooperative_rebalance_mid_batch_keeps_exactly_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A member joining while the first is mid-batch takes partitions; nothing lost or doubled."""
     settings = make_settings(max_batch_size=5)
     placed = _send(settings, 90, seed=24)
     first = _worker(settings, "coop-a", delay_s=0.3)

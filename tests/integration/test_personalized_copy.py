@@ -36,9 +36,12 @@ def test_recommendation_texts_name_items_that_fit_each_user(
     ) as generator:
         send_products(settings, products)
         wait_for(lambda: profiles.metrics().products == len(products), what="catalog loaded")
+        # Views build the profile; putting an item in the cart triggers the content.
         events = [
             *(behavior("user-ann", "view", pid, n) for n, pid in enumerate(phones * 3)),
+            behavior("user-ann", "add_to_cart", phones[0], 99),
             *(behavior("user-ben", "view", pid, n) for n, pid in enumerate(fryers * 3)),
+            behavior("user-ben", "add_to_cart", fryers[0], 99),
         ]
         send_behavior(settings, events)
         wait_for(lambda: generator.stats.published >= 2, timeout_s=90, what="two texts")

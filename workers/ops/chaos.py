@@ -215,3 +215,25 @@ def wait_until(
         every()
         time.sleep(interval_s)
     return predicate()
+
+
+def worker_env(
+    settings: Any, base: Mapping[str, str] | None = None, **extra: str
+) -> dict[str, str]:
+    """The environment that makes ``python -m workers.ops.worker`` use ``settings``.
+
+    Topics, group, transactional id prefix and bootstrap come from ``settings``; logs are JSON
+    (so drills can read them); ``extra`` adds or overrides variables (``COPYFLOW_OPS_*``).
+    """
+    env = dict(os.environ if base is None else base)
+    env.update(
+        KAFKA_BOOTSTRAP=settings.bootstrap_servers,
+        COPYFLOW_GROUP_ID=settings.group_id,
+        COPYFLOW_TRANSACTIONAL_ID_PREFIX=settings.transactional_id_prefix,
+        COPYFLOW_DELIVERY=settings.delivery,
+        COPYFLOW_LOG_FORMAT="json",
+        COPYFLOW_USE_GPU="false",
+    )
+    env.update({f"COPYFLOW_TOPIC_{k.upper()}": v for k, v in settings.topics.model_dump().items()})
+    env.update(extra)
+    return env

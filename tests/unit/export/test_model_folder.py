@@ -27,7 +27,8 @@ def manifest() -> dict:
 
 def test_hashes_match_files(manifest: dict) -> None:
     """Every file in the folder is listed in the manifest with a matching sha256."""
-    assert set(manifest["sha256"]) == {"model.onnx", "tokenizer.json"}
+    assert set(manifest["sha256"]) == set(manifest["files"].values())
+    assert {"model.onnx", "tokenizer.json"} <= set(manifest["sha256"])
     assert verify_hashes(FOLDER) == []
 
 
@@ -46,11 +47,12 @@ def test_onnxruntime_loads_contract(manifest: dict) -> None:
     assert past[3] == manifest["architecture"]["head_dim"]
 
 
-def test_single_small_file() -> None:
-    """model.onnx is one file (no external data) under 30 MB."""
+def test_single_small_file(manifest: dict) -> None:
+    """model.onnx is one file (no external data) under 30 MB; the folder holds nothing else."""
     assert (FOLDER / "model.onnx").stat().st_size < 30 * 1024 * 1024
-    names = sorted(p.name for p in FOLDER.iterdir())
-    assert names == ["manifest.json", "model.onnx", "tokenizer.json"]
+    names = {p.name for p in FOLDER.iterdir()}
+    assert names == {"manifest.json", *manifest["files"].values()}
+    assert not any(name.endswith((".data", ".onnx_data")) for name in names)
 
 
 def test_special_tokens_and_prompt_version(manifest: dict) -> None:

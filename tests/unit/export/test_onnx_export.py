@@ -14,6 +14,7 @@ from export import contract
 from export.corpus import Example
 from export.manifest import read_manifest, verify_hashes
 from export.tokenizer import role_ids, save
+from workers.prompt import PROMPT_FORMAT_VERSION
 
 pytestmark = pytest.mark.export
 torch = pytest.importorskip("torch", reason="the export tests need torch (pip install .[export])")
@@ -116,10 +117,11 @@ def test_manifest_hashes_match_files(
     """manifest.json lists a matching sha256 for every file, and tampering is detected."""
     out, _ = _export("gpt2", tmp_path, small_tokenizer, prompts)
     manifest = read_manifest(out)
-    assert set(manifest["sha256"]) == {"model.onnx", "tokenizer.json"}
+    assert set(manifest["sha256"]) == set(manifest["files"].values())
+    assert {"model.onnx", "tokenizer.json"} <= set(manifest["sha256"])
     assert verify_hashes(out) == []
     assert manifest["special_tokens"]["eos"]["id"] == role_ids(small_tokenizer)["eos"]
-    assert manifest["prompt_format_version"] == "1"
+    assert manifest["prompt_format_version"] == PROMPT_FORMAT_VERSION
     (out / "tokenizer.json").write_text(json.dumps({"tampered": True}))
     assert verify_hashes(out) == ["mismatch: tokenizer.json"]
 

@@ -50,7 +50,9 @@ class FakeProducer:
         self._open.append((topic, key, value, kw.get("headers")))
         self.produced.append((topic, key, value, kw.get("headers")))
 
-    def send_offsets_to_transaction(self, offsets: Any, meta: Any, timeout: float | None = None) -> None:
+    def send_offsets_to_transaction(
+        self, offsets: Any, meta: Any, timeout: float | None = None
+    ) -> None:
         self._call("send_offsets_to_transaction")
 
     def commit_transaction(self, timeout: float | None = None) -> None:
@@ -138,7 +140,9 @@ class FakeConsumer:
 
     def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         return [
-            TopicPartition(tp.topic, tp.partition, self.positions.get((tp.topic, tp.partition), -1001))
+            TopicPartition(
+                tp.topic, tp.partition, self.positions.get((tp.topic, tp.partition), -1001)
+            )
             for tp in partitions
         ]
 

@@ -36,5 +36,8 @@ def two_partitions(topic: str = "src", low: int = 0) -> FakeLookup:
     return FakeLookup(
         partitions={topic: [0, 1], "side": [0], "side-dlq": [0]},
         marks={(topic, 0): (low, low + 10), (topic, 1): (low, low + 10)},
-        times={(topic, 0): [1000 * (i + 1) for i in range(10)], (topic, 1): [1000 * (i + 1) for i in range(10)]},
+        times={
+            (topic, 0): [1000 * (i + 1) for i in range(10)],
+            (topic, 1): [1000 * (i + 1) for i in range(10)],
+        },
     )

@@ -51,7 +51,9 @@ def test_garbage_bound_is_a_cli_error() -> None:
 
 def test_time_range_resolves_half_open() -> None:
     """--from 3000 --to 6000 covers the records stamped 3000, 4000 and 5000."""
-    ranges = resolve_ranges("src", [0], parse_bound("@3000"), parse_bound("@6000"), two_partitions())
+    ranges = resolve_ranges(
+        "src", [0], parse_bound("@3000"), parse_bound("@6000"), two_partitions()
+    )
     assert ranges == [PartitionRange(0, 2, 5)]
     assert ranges[0].count == 3
 

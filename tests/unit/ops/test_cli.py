@@ -27,7 +27,9 @@ def test_subcommands_are_registered() -> None:
     assert (a.stage, a.samples, a.json) == ("decode", 5, False)
     b = parser.parse_args(["dlq", "redrive", "--reason", "price"])
     assert b.execute is False and b.max_redrives == 3
-    c = parser.parse_args(["replay", "--source", "s", "--from", "earliest", "--to", "latest", "--out", "o"])
+    c = parser.parse_args(
+        ["replay", "--source", "s", "--from", "earliest", "--to", "latest", "--out", "o"]
+    )
     assert c.execute is False and c.batch_size == 64
     assert parser.parse_args(["health", "--port", "9"]).port == 9
 
@@ -36,7 +38,9 @@ def test_subcommands_are_registered() -> None:
     ("error", "code"),
     [(BadInput("cli", "nope"), 2), (Transient("broker away"), 75), (Fatal("fenced"), 1)],
 )
-def test_errors_map_to_exit_codes(error: Exception, code: int, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_map_to_exit_codes(
+    error: Exception, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Bad input exits 2, a temporary failure 75, a fatal one 1, each with one stderr line."""
 
     def _boom(_args: argparse.Namespace) -> int:
@@ -51,7 +55,7 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="model not found"):
         ops_cli.resolve_model_dir(str(tmp_path / "nope"), tmp_path)
     (tmp_path / "m").mkdir()
-    with pytest.raises(BadInput, match="no manifest.json"):
+    with pytest.raises(BadInput, match=r"no manifest\.json"):
         ops_cli.resolve_model_dir(str(tmp_path / "m"), tmp_path)
     (tmp_path / "m" / "manifest.json").write_text("{}")
     assert ops_cli.resolve_model_dir(str(tmp_path / "m"), tmp_path) == tmp_path / "m"
@@ -59,7 +63,9 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_replay_with_bad_rate_exits_2_without_a_broker(capsys: pytest.CaptureFixture[str]) -> None:
     """Argument errors are caught before any broker or model is touched."""
-    code = main(["replay", "--source", "s", "--from", "0", "--to", "1", "--out", "o", "--rate", "-5"])
+    code = main(
+        ["replay", "--source", "s", "--from", "0", "--to", "1", "--out", "o", "--rate", "-5"]
+    )
     assert code == 2 and "--rate must be positive" in capsys.readouterr().err
 
 
@@ -69,7 +75,19 @@ def test_replay_with_missing_model_exits_2(
     """A replay naming a model folder that does not exist says so and exits 2."""
     monkeypatch.delenv("COPYFLOW_OPS_GENERATOR", raising=False)
     code = main(
-        ["replay", "--source", "s", "--from", "0", "--to", "1", "--out", "o", "--model", str(tmp_path / "v9")]
+        [
+            "replay",
+            "--source",
+            "s",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--out",
+            "o",
+            "--model",
+            str(tmp_path / "v9"),
+        ]
     )
     assert code == 2 and "model not found" in capsys.readouterr().err
 

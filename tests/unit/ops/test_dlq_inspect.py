@@ -19,7 +19,9 @@ from workers.ops.dlq_inspect import (
 )
 
 
-def row(offset: int, stage: str, reason: str, value: bytes = b"x", source: str = "product-created") -> DeadLetterRow:
+def row(
+    offset: int, stage: str, reason: str, value: bytes = b"x", source: str = "product-created"
+) -> DeadLetterRow:
     """A dead letter as the worker writes it."""
     env = Envelope(source, 2, 40 + offset, b"k", value, (("trace", b"t"),), 0)
     headers = (*dead_letter_headers(env, stage, reason), ("copyflow.dlq.class", b"bad_input"))
@@ -39,7 +41,11 @@ def test_filters_select_by_stage_reason_source_and_offsets() -> None:
     assert [r.offset for r in ROWS if Filters(stage="validate").match(r)] == [1, 2, 3]
     assert [r.offset for r in ROWS if Filters(reason="PRICE").match(r)] == [1, 2]
     assert [r.offset for r in ROWS if Filters(source_topic="content-requests").match(r)] == [3]
-    assert [r.offset for r in ROWS if Filters(offsets=parse_offsets("0:0-1,0:3")).match(r)] == [0, 1, 3]
+    assert [r.offset for r in ROWS if Filters(offsets=parse_offsets("0:0-1,0:3")).match(r)] == [
+        0,
+        1,
+        3,
+    ]
     assert [r.offset for r in ROWS if Filters(error_class="unexpected").match(r)] == []
 
 
@@ -53,7 +59,9 @@ def test_parse_offsets_refuses_garbage() -> None:
 
 def test_reasons_group_by_pattern() -> None:
     """Reasons that differ only in numbers or quoted values count together."""
-    assert reason_pattern("price out of range: -3.00") == reason_pattern("price out of range: -7.50")
+    assert reason_pattern("price out of range: -3.00") == reason_pattern(
+        "price out of range: -7.50"
+    )
     assert reason_pattern("unsupported locale: 'fr'") == "unsupported locale: '…'"
 
 

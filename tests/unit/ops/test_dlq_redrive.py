@@ -9,7 +9,9 @@ from workers.ops.dlq_redrive import plan_redrive, redrive_record
 
 def _with(r: DeadLetterRow, *extra: tuple[str, bytes]) -> DeadLetterRow:
     headers = (*r.headers, *extra)
-    return DeadLetterRow(r.partition, r.offset, r.timestamp_ms, r.key, r.value, headers, facts_of(headers))
+    return DeadLetterRow(
+        r.partition, r.offset, r.timestamp_ms, r.key, r.value, headers, facts_of(headers)
+    )
 
 
 def test_plan_selects_matching_rows_for_known_topics() -> None:

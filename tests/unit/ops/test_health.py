@@ -14,7 +14,11 @@ from workers.ops.health import HealthReport, HealthServer, probe, prometheus_tex
 @pytest.fixture
 def verdict() -> list[HealthReport]:
     """A mutable report the server answers with."""
-    return [HealthReport(True, (), {"consumed": 3, "partitions": {"in[0]": {"lag": 2, "stalled": False}}})]
+    return [
+        HealthReport(
+            True, (), {"consumed": 3, "partitions": {"in[0]": {"lag": 2, "stalled": False}}}
+        )
+    ]
 
 
 @pytest.fixture
@@ -29,10 +33,14 @@ def test_healthy_answers_200_and_exit_0(server: HealthServer) -> None:
     """A healthy worker answers 200 with its facts; the probe exits 0."""
     result = probe(f"http://127.0.0.1:{server.port}/health")
     assert (result.exit_code, result.status) == (0, 200)
-    assert result.body is not None and result.body["status"] == "ok" and result.body["consumed"] == 3
+    assert (
+        result.body is not None and result.body["status"] == "ok" and result.body["consumed"] == 3
+    )
 
 
-def test_unhealthy_answers_503_and_exit_1(server: HealthServer, verdict: list[HealthReport]) -> None:
+def test_unhealthy_answers_503_and_exit_1(
+    server: HealthServer, verdict: list[HealthReport]
+) -> None:
     """An unhealthy worker answers 503 with its reasons; the probe exits 1."""
     verdict[0] = HealthReport(False, ("stalled partitions: in[0]",), {})
     result = probe(f"http://127.0.0.1:{server.port}/health")

@@ -9,7 +9,9 @@ from tests.unit.ops.fakes import FakeConsumer
 from workers.ops.liveness import LagMonitor
 
 
-def test_partition_with_lag_and_no_progress_is_stalled_once(capsys: pytest.CaptureFixture[str]) -> None:
+def test_partition_with_lag_and_no_progress_is_stalled_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """No progress for stall_after_s while lag grows: one partition_stalled log, flag set."""
     m = LagMonitor(stall_after_s=30)
     m.observe(("in", 0), 100, 120, now=0)
@@ -60,7 +62,9 @@ def test_tick_reads_positions_and_forgets_revoked_partitions() -> None:
     )
     m = LagMonitor(stall_after_s=60, interval_s=10, clock=lambda: clock[0])
     m.tick(consumer)
-    assert m.snapshot() == {"in[0]": {"position": 3, "high_watermark": 9, "lag": 6, "stalled": False}}
+    assert m.snapshot() == {
+        "in[0]": {"position": 3, "high_watermark": 9, "lag": 6, "stalled": False}
+    }
     consumer.positions[("in", 0)] = 9
     clock[0] = 5.0
     m.tick(consumer)  # within the interval: not checked

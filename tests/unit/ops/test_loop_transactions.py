@@ -46,7 +46,11 @@ def test_batch_commits_outputs_and_offsets_in_one_transaction(
     assert producer.calls[0] == "begin_transaction"
     assert producer.calls[-2:] == ["send_offsets_to_transaction", "commit_transaction"]
     assert len(producer.committed) == 1 and len(producer.committed[0]) == 6
-    assert (worker.stats.consumed, worker.stats.published, worker.stats.aborted_batches) == (3, 6, 0)
+    assert (worker.stats.consumed, worker.stats.published, worker.stats.aborted_batches) == (
+        3,
+        6,
+        0,
+    )
 
 
 def test_retriable_commit_error_is_retried_without_abort(
@@ -75,7 +79,11 @@ def test_abortable_error_aborts_and_rewinds_to_batch_start(
     worker.process(consumer, producer, batch)  # type: ignore[arg-type]
     assert "abort_transaction" in producer.calls and not producer.committed
     assert [(tp.partition, tp.offset) for tp in consumer.seeks] == [(0, 10)]
-    assert (worker.stats.consumed, worker.stats.aborted_batches, worker.stats.rewound_batches) == (0, 1, 1)
+    assert (worker.stats.consumed, worker.stats.aborted_batches, worker.stats.rewound_batches) == (
+        0,
+        1,
+        1,
+    )
 
 
 def test_rewind_skips_partitions_no_longer_assigned(
@@ -142,7 +150,10 @@ def test_begin_failure_rewinds_without_abort(
 
 
 def test_at_least_once_commit_failure_retries_then_rewinds(
-    settings: Settings, canned_pipeline: Pipeline, product_envelopes: Envelopes, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    canned_pipeline: Pipeline,
+    product_envelopes: Envelopes,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """At-least-once: a failing offset commit is retried five times, then the batch is re-read."""
     alo = settings.model_copy(update={"delivery": "at_least_once"})

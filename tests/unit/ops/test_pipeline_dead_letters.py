@@ -50,8 +50,16 @@ def test_bad_inputs_are_dead_lettered_as_bad_input(
 def test_schema_mismatch_is_dead_lettered(settings: Settings, canned_pipeline: Pipeline) -> None:
     """A record written with another schema (a UserBehavior on the product topic) is refused."""
     other = PlainAvroCodec("UserBehavior").encode(
-        {"event_id": "e", "user_id": "u", "session_id": "s", "type": "view", "product_id": "P",
-         "query": None, "timestamp": 0, "context": {}}
+        {
+            "event_id": "e",
+            "user_id": "u",
+            "session_id": "s",
+            "type": "view",
+            "product_id": "P",
+            "query": None,
+            "timestamp": 0,
+            "context": {},
+        }
     )
     [outcome] = handle([_env(settings, other)], canned_pipeline)
     assert isinstance(outcome, DeadLetter) and outcome.stage == "decode"
@@ -75,7 +83,9 @@ def test_unsatisfiable_request_is_unprocessable(
     def _failing(*args: object, **kw: object) -> list[WrittenCopy]:
         out = real(*args, **kw)  # type: ignore[arg-type]
         return [
-            WrittenCopy(c.request, c.text, c.seed, c.attempts, True, c.guards, 0.0, publishable=False)
+            WrittenCopy(
+                c.request, c.text, c.seed, c.attempts, True, c.guards, 0.0, publishable=False
+            )
             if c.request.kind == "ad"
             else c
             for c in out

@@ -15,8 +15,12 @@ from workers.settings import Settings
 
 def test_make_generator_selects_the_test_modes(settings: Settings) -> None:
     """generator=template and generator=canned never load a model."""
-    assert isinstance(make_generator(settings, OpsSettings(generator="template")), TemplateTextGenerator)
-    assert isinstance(make_generator(settings, OpsSettings(generator="canned")), CannedTextGenerator)
+    assert isinstance(
+        make_generator(settings, OpsSettings(generator="template")), TemplateTextGenerator
+    )
+    assert isinstance(
+        make_generator(settings, OpsSettings(generator="canned")), CannedTextGenerator
+    )
 
 
 def test_deterministic_pipeline_gives_identical_records(

@@ -17,7 +17,9 @@ def _reader(consumer: FakeConsumer, *ranges: PartitionRange, stuck: float = 60.0
 
 def test_reads_exactly_the_range_and_assigns_its_start() -> None:
     """Records before the end are returned; one at the end finishes the partition."""
-    consumer = FakeConsumer(batches=[[FakeMessage("t", 0, 5), FakeMessage("t", 0, 6), FakeMessage("t", 0, 7)]])
+    consumer = FakeConsumer(
+        batches=[[FakeMessage("t", 0, 5), FakeMessage("t", 0, 6), FakeMessage("t", 0, 7)]]
+    )
     r = _reader(consumer, PartitionRange(0, 5, 7))
     assert [(tp.partition, tp.offset) for tp in consumer.assigned] == [(0, 5)]
     items = r.next_batch(10)

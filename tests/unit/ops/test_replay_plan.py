@@ -14,7 +14,12 @@ from workers.settings import Settings
 
 
 def _args(**kw: object) -> ReplayArgs:
-    fields: dict[str, object] = {"source": "src", "start": "earliest", "end": "latest", "out": "side"}
+    fields: dict[str, object] = {
+        "source": "src",
+        "start": "earliest",
+        "end": "latest",
+        "out": "side",
+    }
     fields.update(kw)
     return ReplayArgs(source_schema="product-created", **fields)  # type: ignore[arg-type]
 
@@ -61,7 +66,7 @@ def test_inputs_and_the_source_are_never_targets(settings: Settings) -> None:
 
 def test_unknown_topics_are_named(settings: Settings) -> None:
     """Missing source, output or DLQ topics are listed in one error; nothing is auto-created."""
-    with pytest.raises(BadInput, match="unknown topic.*nope.*gone"):
+    with pytest.raises(BadInput, match=r"unknown topic.*nope.*gone"):
         make_plan(_args(source="nope", out="gone"), settings, two_partitions(), "m", "v1")
 
 

@@ -13,14 +13,25 @@ from workers.ops.replay_run import ReplayRunner, ReplaySummary, remaining_ranges
 
 def _plan(kinds: tuple[str, ...] = ("description",), dlq: str | None = None) -> ReplayPlan:
     return ReplayPlan(
-        "abc", "src", "product-created", "side", dlq, kinds,  # type: ignore[arg-type]
-        (PartitionRange(0, 10, 20), PartitionRange(1, 0, 5)), "m", "v", 0,
+        "abc",
+        "src",
+        "product-created",
+        "side",
+        dlq,
+        kinds,  # type: ignore[arg-type]
+        (PartitionRange(0, 10, 20), PartitionRange(1, 0, 5)),
+        "m",
+        "v",
+        0,
     )
 
 
 def test_remaining_ranges_start_at_the_checkpoint() -> None:
     """Committed offsets shorten each range; offsets outside it are clamped."""
-    assert remaining_ranges(_plan(), {0: 15, 1: 99}) == [PartitionRange(0, 15, 20), PartitionRange(1, 5, 5)]
+    assert remaining_ranges(_plan(), {0: 15, 1: 99}) == [
+        PartitionRange(0, 15, 20),
+        PartitionRange(1, 5, 5),
+    ]
     assert remaining_ranges(_plan(), {0: 3}) == [PartitionRange(0, 10, 20), PartitionRange(1, 0, 5)]
 
 
@@ -50,8 +61,18 @@ def test_dead_letters_go_to_the_replay_dlq_when_given(
 
 def test_summary_text_has_every_counter() -> None:
     """The final summary names read, generated, dead-lettered, skipped, time and rate."""
-    s = ReplaySummary("abc", 10, read=8, generated=16, dead_lettered=1, skipped=2, elapsed_s=4.0, complete=True)
+    s = ReplaySummary(
+        "abc", 10, read=8, generated=16, dead_lettered=1, skipped=2, elapsed_s=4.0, complete=True
+    )
     text = s.text()
-    for part in ("complete", "read=8", "generated=16", "dead_lettered=1", "skipped=2", "time=4.0s", "rate=2.0/s"):
+    for part in (
+        "complete",
+        "read=8",
+        "generated=16",
+        "dead_lettered=1",
+        "skipped=2",
+        "time=4.0s",
+        "rate=2.0/s",
+    ):
         assert part in text
     assert "resume" in ReplaySummary("abc", 10).text()

@@ -27,14 +27,24 @@ def test_init_fences_and_write_commits_records_and_offsets() -> None:
     w = _writer(p)
     w.write([OutRecord("out", b"k", b"v")], [TopicPartition("src", 0, 3)], "meta")
     assert p.calls == [
-        "init_transactions", "begin_transaction", "produce", "send_offsets_to_transaction", "commit_transaction",
+        "init_transactions",
+        "begin_transaction",
+        "produce",
+        "send_offsets_to_transaction",
+        "commit_transaction",
     ]
     assert w.transactions == 1 and p.committed == [[("out", b"k", b"v", [])]]
 
 
 def test_retriable_init_is_retried() -> None:
     """A coordinator that is still loading is waited for, not treated as fatal."""
-    p = FakeProducer(fail={"init_transactions": [kafka_exc(KafkaError.COORDINATOR_LOAD_IN_PROGRESS, retriable=True)]})
+    p = FakeProducer(
+        fail={
+            "init_transactions": [
+                kafka_exc(KafkaError.COORDINATOR_LOAD_IN_PROGRESS, retriable=True)
+            ]
+        }
+    )
     _writer(p)
     assert p.calls.count("init_transactions") == 2
 

@@ -18,7 +18,9 @@ def test_build_worker_applies_membership_and_transaction_tuning(
     settings: Settings, canned_pipeline: Pipeline
 ) -> None:
     """Static membership and the transaction timeout reach the clients' configuration."""
-    ops = OpsSettings(static_membership=True, transaction_timeout_ms=15000, max_unexpected_in_a_row=7)
+    ops = OpsSettings(
+        static_membership=True, transaction_timeout_ms=15000, max_unexpected_in_a_row=7
+    )
     w = build_worker(settings, ops, canned_pipeline, "w3")
     assert w.consumer_overrides["group.instance.id"] == "w3"
     assert w.producer_overrides == {"transaction.timeout.ms": 15000}
