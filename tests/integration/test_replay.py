@@ -49,10 +49,15 @@ def _side(settings: Settings, name: str) -> str:
     return topic
 
 
-def _records(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes, tuple[tuple[str, bytes], ...]]]:
+def _records(
+    settings: Settings, topic: str
+) -> list[tuple[bytes | None, bytes, tuple[tuple[str, bytes], ...]]]:
     lookup = BrokerLookup(settings.kafka_common())
     try:
-        return [(e.key, e.value, e.headers) for e in read_committed(settings.kafka_common(), topic, lookup)]
+        return [
+            (e.key, e.value, e.headers)
+            for e in read_committed(settings.kafka_common(), topic, lookup)
+        ]
     finally:
         lookup.close()
 
@@ -65,12 +70,32 @@ def _replay(
         env["COPYFLOW_OPS_GENERATOR"] = generator
     else:
         env.pop("COPYFLOW_OPS_GENERATOR", None)
-    cmd = [sys.executable, "-m", "workers.cli", "replay", "--checkpoint-dir", str(tmp_path / "ckpt"), *args]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "workers.cli",
+        "replay",
+        "--checkpoint-dir",
+        str(tmp_path / "ckpt"),
+        *args,
+    ]
+    return subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def _range(settings: Settings, out: str, *extra: str) -> list[str]:
-    return ["--source", settings.topics.product_created, "--from", "earliest", "--to", "latest", "--out", out, *extra]
+    return [
+        "--source",
+        settings.topics.product_created,
+        "--from",
+        "earliest",
+        "--to",
+        "latest",
+        "--out",
+        out,
+        *extra,
+    ]
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(
@@ -83,7 +108,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(
     result = _replay(settings, tmp_path, *_range(settings, out))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.split()[:1] == ["total"] and line.split()[1] == "30" for line in lines), result.stdout
+    assert any(line.split()[:1] == ["total"] and line.split()[1] == "30" for line in lines), (
+        result.stdout
+    )
     assert sum(1 for line in lines if line.strip()[:1].isdigit()) == 3  # one row per partition
     assert "dry run: nothing was written" in result.stdout
     assert _records(settings, out) == []
@@ -95,12 +122,18 @@ def test_execute_backfills_descriptions_and_never_touches_the_live_group(
     """--execute --kinds description writes one description per product; live offsets stay put."""
     settings = make_settings()
     placed = _send(settings, 40, seed=52)
-    live = GeneratorWorker(settings, build_pipeline_with(settings, CannedTextGenerator()), instance_id="live")
+    live = GeneratorWorker(
+        settings, build_pipeline_with(settings, CannedTextGenerator()), instance_id="live"
+    )
     live.run(until=lambda s: s.consumed >= 40)
-    before = group_lag(settings.kafka_common(), settings.group_id, [settings.topics.product_created])
+    before = group_lag(
+        settings.kafka_common(), settings.group_id, [settings.topics.product_created]
+    )
     out = _side(settings, "descriptions-v2")
     began = time.monotonic()
-    result = _replay(settings, tmp_path, *_range(settings, out, "--kinds", "description", "--execute"))
+    result = _replay(
+        settings, tmp_path, *_range(settings, out, "--kinds", "description", "--execute")
+    )
     took = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     print(f"\nreplay: {result.stdout.splitlines()[-1].strip()} (wall {took:.1f}s incl. start-up)")
@@ -120,7 +153,12 @@ def test_same_range_twice_gives_identical_records(
     _send(settings, 25, seed=53)
     first, second = _side(settings, "a"), _side(settings, "b")
     assert _replay(settings, tmp_path, *_range(settings, first, "--execute")).returncode == 0
-    assert _replay(settings, tmp_path, *_range(settings, second, "--execute", "--batch-size", "7")).returncode == 0
+    assert (
+        _replay(
+            settings, tmp_path, *_range(settings, second, "--execute", "--batch-size", "7")
+        ).returncode
+        == 0
+    )
     a, b = _records(settings, first), _records(settings, second)
     assert len(a) == 50
     assert Counter(a) == Counter(b)
@@ -135,7 +173,15 @@ def test_interrupted_replay_resumes_exactly_once(
     out = _side(settings, "resume")
     args = _range(settings, out, "--execute", "--rate", "12", "--batch-size", "4")
     env = worker_env(settings, COPYFLOW_OPS_GENERATOR="canned", COPYFLOW_LOG_LEVEL="WARNING")
-    cmd = [sys.executable, "-m", "workers.cli", "replay", "--checkpoint-dir", str(tmp_path / "ckpt"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workers.cli",
+        "replay",
+        "--checkpoint-dir",
+        str(tmp_path / "ckpt"),
+        *args,
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while len(_records(settings, out)) < 16 and time.monotonic() < deadline:
@@ -166,13 +212,27 @@ def test_time_bounds_select_records_by_timestamp(
     base = 1_700_000_000_000
     for i, p in enumerate(sample_products(10, seed=55)):
         producer.produce(
-            settings.topics.product_created, plain_avro_encode("ProductCreated", p),
-            p["product_id"].encode(), partition=i % 2, timestamp=base + i * 1000,
+            settings.topics.product_created,
+            plain_avro_encode("ProductCreated", p),
+            p["product_id"].encode(),
+            partition=i % 2,
+            timestamp=base + i * 1000,
         )
     assert producer.flush(30) == 0
     out = _side(settings, "window")
-    args = ["--source", settings.topics.product_created, "--from", f"@{base + 3000}",
-            "--to", f"@{base + 7000}", "--out", out, "--kinds", "ad", "--execute"]
+    args = [
+        "--source",
+        settings.topics.product_created,
+        "--from",
+        f"@{base + 3000}",
+        "--to",
+        f"@{base + 7000}",
+        "--out",
+        out,
+        "--kinds",
+        "ad",
+        "--execute",
+    ]
     result = _replay(settings, tmp_path, *args)
     assert result.returncode == 0, result.stderr
     stamps = sorted(
@@ -183,12 +243,16 @@ def test_time_bounds_select_records_by_timestamp(
     assert stamps == [base + 3000, base + 4000, base + 5000, base + 6000]
 
 
-def test_rate_limit_paces_the_replay(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+def test_rate_limit_paces_the_replay(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     """--rate 20 over 40 records takes about two seconds of pacing, never much faster."""
     settings = make_settings()
     _send(settings, 40, seed=56)
     out = _side(settings, "paced")
-    result = _replay(settings, tmp_path, *_range(settings, out, "--rate", "20", "--batch-size", "5", "--execute"))
+    result = _replay(
+        settings, tmp_path, *_range(settings, out, "--rate", "20", "--batch-size", "5", "--execute")
+    )
     assert result.returncode == 0, result.stderr
     summary = result.stdout.splitlines()[-1]
     rate = float(summary.rsplit("rate=", 1)[1].rstrip("/s"))
@@ -196,7 +260,9 @@ def test_rate_limit_paces_the_replay(make_settings: Callable[..., Settings], tmp
     assert rate <= 22.0
 
 
-def _refused(settings: Settings, tmp_path: Path, args: Sequence[str], needle: str, generator: str = "canned") -> None:
+def _refused(
+    settings: Settings, tmp_path: Path, args: Sequence[str], needle: str, generator: str = "canned"
+) -> None:
     result = _replay(settings, tmp_path, *args, "--execute", generator=generator)
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert needle in result.stderr, result.stderr
@@ -210,24 +276,63 @@ def test_bad_input_is_refused_before_anything_is_written(
     _send(settings, 12, seed=57)
     out = _side(settings, "guarded")
     src = settings.topics.product_created
-    _refused(settings, tmp_path, ["--source", "no-such-topic", "--from", "earliest", "--to", "latest",
-                                  "--out", out, "--source-schema", "product-created"], "unknown topic")
-    _refused(settings, tmp_path, ["--source", src, "--from", "earliest", "--to", "latest", "--out", "nope-out"],
-             "unknown topic")
-    _refused(settings, tmp_path, ["--source", src, "--from", "@2000", "--to", "@1000", "--out", out], "inverted")
-    _refused(settings, tmp_path, _range(settings, settings.topics.descriptions), "live output topic")
-    _refused(settings, tmp_path, _range(settings, out, "--model", str(tmp_path / "no-model")), "model not found",
-             generator="")
+    _refused(
+        settings,
+        tmp_path,
+        [
+            "--source",
+            "no-such-topic",
+            "--from",
+            "earliest",
+            "--to",
+            "latest",
+            "--out",
+            out,
+            "--source-schema",
+            "product-created",
+        ],
+        "unknown topic",
+    )
+    _refused(
+        settings,
+        tmp_path,
+        ["--source", src, "--from", "earliest", "--to", "latest", "--out", "nope-out"],
+        "unknown topic",
+    )
+    _refused(
+        settings,
+        tmp_path,
+        ["--source", src, "--from", "@2000", "--to", "@1000", "--out", out],
+        "inverted",
+    )
+    _refused(
+        settings, tmp_path, _range(settings, settings.topics.descriptions), "live output topic"
+    )
+    _refused(
+        settings,
+        tmp_path,
+        _range(settings, out, "--model", str(tmp_path / "no-model")),
+        "model not found",
+        generator="",
+    )
     # Retention: delete the first records of partition 0, then ask for them.
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
     low, high = BrokerLookup(settings.kafka_common()).watermarks(src, 0)
     assert high >= 2
     for fut in admin.delete_records([TopicPartition(src, 0, high - 1)]).values():
         fut.result()
-    _refused(settings, tmp_path, ["--source", src, "--from", "0", "--to", "latest", "--out", out],
-             "deleted by retention")
-    _refused(settings, tmp_path, ["--source", src, "--from", "@1", "--to", "latest", "--out", out],
-             "before the oldest retained record")
+    _refused(
+        settings,
+        tmp_path,
+        ["--source", src, "--from", "0", "--to", "latest", "--out", out],
+        "deleted by retention",
+    )
+    _refused(
+        settings,
+        tmp_path,
+        ["--source", src, "--from", "@1", "--to", "latest", "--out", out],
+        "before the oldest retained record",
+    )
     assert _records(settings, out) == []
 
 
@@ -236,19 +341,35 @@ def test_bad_input_is_refused_before_anything_is_written(
     reason=f"no model at {DEFAULT_MODEL_DIR} yet (another engineer is training it)",
 )
 @pytest.mark.slow
-def test_backfill_with_the_model_folder(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+def test_backfill_with_the_model_folder(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     """--model points at a model folder: descriptions are regenerated with its version, deterministically."""
     settings = make_settings()
     _send(settings, 6, seed=58)
     first, second = _side(settings, "model-a"), _side(settings, "model-b")
     for out in (first, second):
         result = _replay(
-            settings, tmp_path, *_range(settings, out, "--kinds", "description", "--model", str(DEFAULT_MODEL_DIR),
-                                        "--execute"), generator="", timeout=600,
+            settings,
+            tmp_path,
+            *_range(
+                settings,
+                out,
+                "--kinds",
+                "description",
+                "--model",
+                str(DEFAULT_MODEL_DIR),
+                "--execute",
+            ),
+            generator="",
+            timeout=600,
         )
         assert result.returncode == 0, result.stderr
     a, b = _records(settings, first), _records(settings, second)
     records = [plain_avro_decode("GeneratedContent", v) for _k, v, _h in a]
     assert len(records) == 6 and {r["kind"] for r in records} == {"description"}
-    assert len({r["model_version"] for r in records}) == 1 and records[0]["model_name"] != "copyflow-canned"
+    assert (
+        len({r["model_version"] for r in records}) == 1
+        and records[0]["model_name"] != "copyflow-canned"
+    )
     assert Counter(a) == Counter(b)

@@ -11,12 +11,12 @@ and exposes the state for ``/health`` and ``/metrics``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 log = structlog.get_logger("copyflow.liveness")
 
@@ -56,11 +56,17 @@ class LagMonitor:
         interval_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         watermark_timeout_s: float = 2.0,
+        watermarks: Any | None = None,
     ) -> None:
         self.stall_after_s = stall_after_s
         self.interval_s = interval_s
         self.clock = clock
         self.watermark_timeout_s = watermark_timeout_s
+        # Where high watermarks come from. The worker's own consumer reads read_committed, and
+        # librdkafka then answers with the last stable offset, which stops at an open upstream
+        # transaction: exactly the stall to detect. So the worker passes a read_uncommitted
+        # client here (``watermark_client``); tests may pass none and use the consumer.
+        self.watermarks = watermarks
         self.partitions: dict[Key, PartitionState] = {}
         self.stall_events = 0
         self._last_check: float | None = None
@@ -81,8 +87,9 @@ class LagMonitor:
         for tp in positions:
             key = (tp.topic, tp.partition)
             seen.add(key)
+            source = self.watermarks if self.watermarks is not None else consumer
             try:
-                marks = consumer.get_watermark_offsets(
+                marks = source.get_watermark_offsets(
                     TopicPartition(tp.topic, tp.partition),
                     timeout=self.watermark_timeout_s,
                     cached=False,
@@ -145,6 +152,10 @@ class LagMonitor:
         # Before the first fetch the whole retained partition counts as lag.
         return max(0, high - (position if position is not None else low))
 
+    def close(self) -> None:
+        if self.watermarks is not None:
+            self.watermarks.close()
+
     def stalled(self) -> list[str]:
         """``topic[partition]`` of every partition stalled right now."""
         return [f"{t}[{p}]" for (t, p), s in sorted(self.partitions.items()) if s.stalled]
@@ -160,3 +171,15 @@ class LagMonitor:
             }
             for (t, p), s in sorted(self.partitions.items())
         }
+
+
+def watermark_client(conf: Mapping[str, Any]) -> Any:
+    """A consumer that never joins a group, reading high watermarks as read_uncommitted."""
+    return Consumer(
+        {
+            **conf,
+            "group.id": "copyflow-lag-probe",
+            "enable.auto.commit": False,
+            "isolation.level": "read_uncommitted",
+        }
+    )

@@ -29,7 +29,7 @@ from workers.errors import Fatal
 from workers.generator.loop import GeneratorWorker, default_instance_id
 from workers.generator.pipeline import Pipeline
 from workers.ops.health import HealthReport, HealthServer
-from workers.ops.liveness import LagMonitor
+from workers.ops.liveness import LagMonitor, watermark_client
 from workers.ops.settings import OpsSettings
 from workers.settings import Settings
 
@@ -178,7 +178,11 @@ def run_worker(
     if pipeline is None:
         pipeline = build_pipeline_with(settings, make_generator(settings, ops))
     worker = build_worker(settings, ops, pipeline, instance_id)
-    monitor = LagMonitor(ops.stall_after_s, ops.lag_check_interval_s)
+    monitor = LagMonitor(
+        ops.stall_after_s,
+        ops.lag_check_interval_s,
+        watermarks=watermark_client(settings.kafka_common()),
+    )
     watchdog = (
         Watchdog(worker, ops.liveness_timeout_s).start() if ops.exit_when_unresponsive else None
     )
@@ -208,6 +212,7 @@ def run_worker(
         code = EXIT_FATAL
     finally:
         guard.cancel()
+        monitor.close()
         if watchdog is not None:
             watchdog.stop()
         if server is not None:

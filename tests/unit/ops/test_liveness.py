@@ -73,3 +73,14 @@ def test_tick_reads_positions_and_forgets_revoked_partitions() -> None:
     clock[0] = 20.0
     m.tick(consumer)
     assert m.snapshot() == {}
+
+
+def test_watermarks_come_from_the_given_client() -> None:
+    """A separate (read_uncommitted) watermark client is asked instead of the worker's consumer."""
+    consumer = FakeConsumer(
+        assigned=[TopicPartition("in", 0)], positions={("in", 0): 4}, watermarks={("in", 0): (0, 4)}
+    )
+    uncommitted = FakeConsumer(watermarks={("in", 0): (0, 9)})
+    m = LagMonitor(watermarks=uncommitted)
+    m.tick(consumer)
+    assert m.snapshot()["in[0]"]["lag"] == 5

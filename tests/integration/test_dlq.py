@@ -1,0 +1,266 @@
+"""Dead letters end to end: every class of bad input, ``copyflow dlq inspect`` and ``redrive``.
+
+Workers run in a thread with the canned generator; the CLI runs as a subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import fastavro
+import pytest
+
+from tests.integration.kafka_helpers import plain_avro_decode, plain_avro_encode, produce, read_all
+from tests.unit.factories import product_record
+from workers.generator.loop import GeneratorWorker
+from workers.generator.writer import PromptJob
+from workers.kafka.dlq import dlq_facts
+from workers.ops.audit import read_committed
+from workers.ops.bounds import BrokerLookup
+from workers.ops.chaos import wait_until, worker_env
+from workers.ops.fast_generators import CannedTextGenerator
+from workers.ops.pipelines import build_pipeline_with
+from workers.sample_catalog import sample_products
+from workers.serde import load_schema
+from workers.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _unchecked(schema: str, record: dict[str, Any]) -> bytes:
+    """Encode without the codec's checks, as a buggy producer would."""
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, load_schema(schema), record)
+    return buf.getvalue()
+
+
+class _Broken(CannedTextGenerator):
+    """A generator with a bug: every call fails, as after a bad deploy."""
+
+    def generate(self, jobs: Sequence[PromptJob], /) -> list[str]:
+        raise RuntimeError("tokenizer file truncated")
+
+
+def _drain(settings: Settings, worker: GeneratorWorker, n: int) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: worker.stats.consumed >= n, 90)
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = worker_env(settings, COPYFLOW_LOG_LEVEL="WARNING")
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _messages(settings: Settings, topic: str) -> list[Any]:
+    lookup = BrokerLookup(settings.kafka_common())
+    try:
+        return list(read_committed(settings.kafka_common(), topic, lookup))
+    finally:
+        lookup.close()
+
+
+BAD_PRODUCTS: dict[str, tuple[bytes, str, str]] = {
+    # name: (value, stage, words in the reason)
+    "undecodable": (b"\x00\xff\xfe not avro at all", "decode", "not valid Avro"),
+    "schema mismatch": (
+        plain_avro_encode(
+            "UserBehavior",
+            {
+                "event_id": "e",
+                "user_id": "u",
+                "session_id": "s",
+                "type": "view",
+                "product_id": "P",
+                "query": None,
+                "timestamp": 0,
+                "context": {},
+            },
+        ),
+        "decode",
+        "ProductCreated",
+    ),
+    "trailing bytes": (
+        plain_avro_encode("ProductCreated", sample_products(1, seed=60)[0]) + b"\x00\x01",
+        "decode",
+        "trailing bytes",
+    ),
+    "missing field": (
+        _unchecked("ProductCreated", product_record(event_id="")),
+        "validate",
+        "event_id",
+    ),
+    "out of range": (
+        _unchecked("ProductCreated", product_record(price=Decimal("-1.00"))),
+        "validate",
+        "out of range",
+    ),
+    "bad currency": (
+        _unchecked("ProductCreated", product_record(currency="??")),
+        "validate",
+        "ISO 4217",
+    ),
+}
+
+
+def test_every_bad_input_class_lands_in_the_dlq_with_its_original(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Each bad record is dead-lettered once, with its bytes, its headers and the facts; good ones flow."""
+    settings = make_settings()
+    good = sample_products(2, seed=61)
+    records: list[tuple[bytes | None, bytes]] = [
+        (b"k", plain_avro_encode("ProductCreated", good[0]))
+    ]
+    records += [(name.encode(), value) for name, (value, _s, _r) in BAD_PRODUCTS.items()]
+    records.append((b"k", plain_avro_encode("ProductCreated", good[1])))
+    placed = produce(settings.bootstrap_servers, settings.topics.product_created, records)
+    no_items = _unchecked(
+        "ContentRequest",
+        {
+            "request_id": "r1",
+            "kind": "recommendation",
+            "locale": "en",
+            "channel": "push",
+            "items": [],
+            "source_topic": "user-behavior",
+            "source_partition": 0,
+            "source_offset": 1,
+            "source_event_id": "e1",
+            "created_at": 0,
+        },
+    )
+    [(req_p, req_o)] = produce(
+        settings.bootstrap_servers, settings.topics.content_requests, [(b"u1", no_items)]
+    )
+    worker = GeneratorWorker(
+        settings, build_pipeline_with(settings, CannedTextGenerator()), instance_id="dlq-1"
+    )
+    _drain(settings, worker, len(records) + 1)
+    dead = read_all(
+        settings.bootstrap_servers, settings.topics.dead_letter, expect=len(BAD_PRODUCTS) + 1
+    )
+    assert len(dead) == len(BAD_PRODUCTS) + 1
+    by_source = {
+        (f["source.topic"], int(f["source.partition"]), int(f["source.offset"])): (m, f)
+        for m in dead
+        for f in [dlq_facts(m.headers())]
+    }
+    for i, (name, (value, stage, words)) in enumerate(BAD_PRODUCTS.items(), start=1):
+        msg, facts = by_source[(settings.topics.product_created, *placed[i])]
+        assert msg.value() == value and msg.key() == name.encode(), name
+        assert (facts["stage"], facts["class"]) == (stage, "bad_input"), name
+        assert words in facts["reason"], (name, facts["reason"])
+        assert int(facts["timestamp"]) > 0 and int(facts["source.timestamp"]) > 0
+    msg, facts = by_source[(settings.topics.content_requests, req_p, req_o)]
+    assert (
+        msg.value() == no_items
+        and facts["stage"] == "validate"
+        and "at least one item" in facts["reason"]
+    )
+    descriptions = read_all(settings.bootstrap_servers, settings.topics.descriptions, expect=2)
+    assert sorted(
+        plain_avro_decode("GeneratedContent", m.value())["source_event_id"] for m in descriptions
+    ) == sorted(p["event_id"] for p in good)
+
+
+def test_inspect_summarizes_by_stage_class_reason_and_source(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """``copyflow dlq inspect --json`` counts the dead letters and shows samples; filters narrow it."""
+    settings = make_settings()
+    produce(
+        settings.bootstrap_servers,
+        settings.topics.product_created,
+        [(n.encode(), v) for n, (v, _s, _r) in BAD_PRODUCTS.items()],
+    )
+    worker = GeneratorWorker(
+        settings, build_pipeline_with(settings, CannedTextGenerator()), instance_id="dlq-2"
+    )
+    _drain(settings, worker, len(BAD_PRODUCTS))
+    result = _cli(settings, "dlq", "inspect", "--json", "--samples", "2")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["total"] == summary["matched"] == 6
+    assert summary["by_stage"] == {"decode": 3, "validate": 3}
+    assert summary["by_class"] == {"bad_input": 6}
+    assert summary["by_source_topic"] == {settings.topics.product_created: 6}
+    assert len(summary["samples"]) == 2 and summary["samples"][0]["value"]
+    narrowed = json.loads(
+        _cli(
+            settings, "dlq", "inspect", "--json", "--stage", "validate", "--reason", "range"
+        ).stdout
+    )
+    assert narrowed["matched"] == 1
+    table = _cli(settings, "dlq", "inspect")
+    assert "by stage:" in table.stdout and "6 dead letters" in table.stdout
+    print("\n" + table.stdout)
+
+
+def test_redrive_after_a_fix_publishes_what_a_bug_dead_lettered(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A bad deploy dead-letters good records; dry run changes nothing; --execute sends them back once."""
+    settings = make_settings()
+    products = sample_products(3, seed=62)
+    produce(
+        settings.bootstrap_servers,
+        settings.topics.product_created,
+        [(p["product_id"].encode(), plain_avro_encode("ProductCreated", p)) for p in products],
+    )
+    broken = GeneratorWorker(
+        settings,
+        build_pipeline_with(settings, _Broken()),
+        instance_id="dlq-3",
+        max_unexpected_in_a_row=0,
+    )
+    _drain(settings, broken, 3)
+    assert broken.stats.dead_lettered == 3
+    source_before = len(_messages(settings, settings.topics.product_created))
+    dry = _cli(settings, "dlq", "redrive", "--class", "unexpected")
+    assert (
+        dry.returncode == 0 and "would redrive (dry run" in dry.stdout and "3 records" in dry.stdout
+    )
+    assert len(_messages(settings, settings.topics.product_created)) == source_before
+    done = _cli(settings, "dlq", "redrive", "--class", "unexpected", "--execute")
+    assert done.returncode == 0, done.stderr
+    assert "sent 3 records" in done.stdout
+    source = _messages(settings, settings.topics.product_created)
+    redriven = [e for e in source if "copyflow.redrive.count" in dict(e.headers)]
+    assert len(source) == source_before + 3 and len(redriven) == 3
+    assert all(dict(e.headers)["copyflow.redrive.count"] == b"1" for e in redriven)
+    assert all(not k.startswith("copyflow.dlq.") for e in redriven for k, _v in e.headers)
+    fixed = GeneratorWorker(
+        settings, build_pipeline_with(settings, CannedTextGenerator()), instance_id="dlq-4"
+    )
+    _drain(settings, fixed, 3)
+    descriptions = read_all(settings.bootstrap_servers, settings.topics.descriptions, expect=3)
+    assert sorted(
+        plain_avro_decode("GeneratedContent", m.value())["source_event_id"] for m in descriptions
+    ) == sorted(p["event_id"] for p in products)
+    # A redrive loop is refused: records already redriven max times are not sent again.
+    again = _cli(
+        settings, "dlq", "redrive", "--class", "unexpected", "--max-redrives", "0", "--execute"
+    )
+    assert (
+        again.returncode == 0 and "sent 0 records" in again.stdout and "refused 3" in again.stdout
+    )
