@@ -61,7 +61,29 @@ def engine_child(model: Path, count: int, new_tokens: int, threads: int, sample:
     return {"batches": out, "peak_rss_mb": rss_mb, "providers": list(engine.providers)}
 
 
-def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int) -> dict:
+def _engine_run(engine, prompts: list[str], batch: int, new_tokens: int, sample: bool) -> tuple[int, float]:
+    """(new tokens, seconds) for the prompts in chunks of ``batch``."""
+    from workers.engine import GenerationRequest, SamplingParams
+    from workers.guards.compliance import ALL_BANNED_TERMS
+
+    sampling = (
+        SamplingParams(do_sample=True, temperature=0.7, top_k=40, top_p=0.9, repetition_penalty=1.15)
+        if sample
+        else SamplingParams()
+    )
+    reqs = [
+        GenerationRequest(p, seed=i, max_new_tokens=new_tokens, sampling=sampling,
+                          banned_terms=ALL_BANNED_TERMS if sample else ())
+        for i, p in enumerate(prompts)
+    ]
+    tokens = 0
+    started = time.perf_counter()
+    for start in range(0, len(reqs), batch):
+        tokens += sum(r.num_new_tokens for r in engine.generate(reqs[start : start + batch]))
+    return tokens, time.perf_counter() - started
+
+
+def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int, rounds: int = 2) -> dict:
     import numpy as np
     import torch
     from tokenizers import Tokenizer
@@ -113,12 +135,23 @@ def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int) -> d
             return count_new
 
         run(prompts[:batch])  # warm-up
-        tokens = 0
-        started = time.perf_counter()
-        for start in range(0, len(prompts), batch):
-            tokens += run(prompts[start : start + batch])
-        elapsed = time.perf_counter() - started
-        out[str(batch)] = {"tokens_per_s": tokens / elapsed, "copies_per_s": len(prompts) / elapsed}
+        _engine_run(engine, prompts[:batch], batch, new_tokens, False)
+        # Engine and torch take turns, best of ``rounds`` each, so a noisy spell on this
+        # shared machine hits both sides rather than skewing the ratio.
+        best_torch = best_engine = float("inf")
+        torch_tokens = engine_tokens = 0
+        for _ in range(rounds):
+            engine_tokens, seconds = _engine_run(engine, prompts, batch, new_tokens, False)
+            best_engine = min(best_engine, seconds)
+            started = time.perf_counter()
+            torch_tokens = sum(run(prompts[s : s + batch]) for s in range(0, len(prompts), batch))
+            best_torch = min(best_torch, time.perf_counter() - started)
+        out[str(batch)] = {
+            "tokens_per_s": torch_tokens / best_torch,
+            "copies_per_s": len(prompts) / best_torch,
+            "engine_tokens_per_s": engine_tokens / best_engine,
+            "engine_copies_per_s": len(prompts) / best_engine,
+        }
     return {"batches": out, "parity_max_abs_logit_diff": parity, "torch": torch.__version__}
 
 
@@ -142,7 +175,7 @@ def main() -> int:
                "--threads", str(args.threads)] + (["--sample"] if sample else [])
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
-    engine = child(sample=False)
+    engine = child(sample=False)  # its own process: the worker's RSS, without torch
     engine_sampled = child(sample=True)
     torch_figures = torch_eager(args.model, args.prompts, args.new_tokens, args.threads)
     print(f"model {args.model.name}: {args.prompts} held-out prompts, ≤{args.new_tokens} new tokens, "
@@ -150,12 +183,12 @@ def main() -> int:
           f"rebuilt-torch parity {torch_figures['parity_max_abs_logit_diff']:.2e}")
     print(f"{'batch':>5} {'engine tok/s':>13} {'torch tok/s':>12} {'ratio':>6} {'engine copies/s':>16} "
           f"{'vs batch 1':>10} {'sampled+mask tok/s':>19}")
-    base = engine["batches"]["1"]["copies_per_s"]
+    base = torch_figures["batches"]["1"]["engine_copies_per_s"]
     for b in map(str, BATCHES):
-        e, t, s = engine["batches"][b], torch_figures["batches"][b], engine_sampled["batches"][b]
-        print(f"{b:>5} {e['tokens_per_s']:>13.0f} {t['tokens_per_s']:>12.0f} "
-              f"{e['tokens_per_s'] / t['tokens_per_s']:>5.1f}x {e['copies_per_s']:>16.2f} "
-              f"{e['copies_per_s'] / base:>9.1f}x {s['tokens_per_s']:>19.0f}")
+        t, smp = torch_figures["batches"][b], engine_sampled["batches"][b]
+        print(f"{b:>5} {t['engine_tokens_per_s']:>13.0f} {t['tokens_per_s']:>12.0f} "
+              f"{t['engine_tokens_per_s'] / t['tokens_per_s']:>5.1f}x {t['engine_copies_per_s']:>16.2f} "
+              f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f}")
     print(f"engine process peak RSS: {engine['peak_rss_mb']:.0f} MB (providers {engine['providers']})")
     if args.json:
         args.json.write_text(json.dumps({"engine": engine, "engine_sampled": engine_sampled, "torch": torch_figures}, indent=1))

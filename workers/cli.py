@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -94,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dev-broker", help="start/stop/status a local Apache Kafka (KRaft)")
     p.add_argument("action", choices=["start", "stop", "status"])
-    p.add_argument("--port", type=int, default=9092)
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("COPYFLOW_DEV_BROKER_PORT", "9092")),
+        help="listener port (controller uses port+1); env COPYFLOW_DEV_BROKER_PORT",
+    )
     p.set_defaults(func=_cmd_dev_broker)
 
     p = sub.add_parser("topics", help="create copyflow's topics (idempotent)")

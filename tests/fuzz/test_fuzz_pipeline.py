@@ -78,10 +78,7 @@ INJECTIONS = (
 )
 
 # Text that is encodable (no lone surrogates) but otherwise anything, weighted to the nasty.
-nasty_chars = st.characters(
-    blacklist_categories=("Cs",),
-    whitelist_categories=None,
-)
+nasty_chars = st.characters(blacklist_categories=["Cs"])
 hostile_text = st.one_of(
     st.text(nasty_chars, max_size=60),
     st.sampled_from(INJECTIONS),
@@ -90,8 +87,9 @@ hostile_text = st.one_of(
         lambda c, n: c * n, st.sampled_from(["x", "最", "é", "<|"]), st.integers(1000, 60_000)
     ),
 )
+valid_prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("99999999.99"), places=2)
 prices = st.one_of(
-    st.decimals(min_value=Decimal("0"), max_value=Decimal("99999999.99"), places=2),
+    valid_prices,
     st.decimals(
         min_value=Decimal("-999999999999.99"), max_value=Decimal("999999999999.99"), places=2
     ),
@@ -106,27 +104,27 @@ def _encode(schema_name: str, record: dict[str, Any]) -> bytes:
 
 @st.composite
 def hostile_products(draw: st.DrawFn) -> dict[str, Any]:
-    """ProductCreated records whose every string may be hostile."""
+    """ProductCreated records whose every string may be hostile.
+
+    The fields the validator checks (ids, price, currency) are valid four times in five, so
+    most records get past validation and their hostile texts reach the writer and guards.
+    """
     n_attrs = draw(st.sampled_from([0, 1, 3, 8, 2000]))
+    structural_ok = draw(st.integers(0, 4)) > 0
+    ids = st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=10)
     return {
-        "event_id": draw(
-            st.one_of(
-                st.just(""), st.text(string.ascii_letters, min_size=1, max_size=12), hostile_text
-            )
-        ),
-        "product_id": draw(
-            st.one_of(
-                st.just(""),
-                st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=10),
-                hostile_text,
-            )
-        ),
+        "event_id": draw(ids if structural_ok else st.one_of(st.just(""), hostile_text)),
+        "product_id": draw(ids if structural_ok else st.one_of(st.just(""), hostile_text)),
         "sku": draw(hostile_text),
         "title": draw(st.one_of(hostile_text, st.sampled_from(INJECTIONS))),
         "brand": draw(hostile_text),
         "category_path": draw(st.lists(hostile_text, max_size=4)),
-        "price": draw(prices),
-        "currency": draw(st.one_of(st.sampled_from(["CNY", "USD", "usd", "EUR"]), hostile_text)),
+        "price": draw(valid_prices if structural_ok else prices),
+        "currency": draw(
+            st.sampled_from(["CNY", "USD", "usd", "EUR"])
+            if structural_ok
+            else st.one_of(st.sampled_from(["CNY", "usd"]), hostile_text)
+        ),
         "attributes": {
             f"k{i}{draw(st.text(max_size=3))}": draw(hostile_text) for i in range(n_attrs)
         }
@@ -245,14 +243,14 @@ def template() -> Pipeline:
     return p
 
 
-@fuzz(3000)
+@fuzz(3500)
 @given(st.binary(max_size=3000), st.sampled_from([TOPICS.product_created, TOPICS.content_requests]))
 def test_random_bytes(canned: Pipeline, data: bytes, topic: str) -> None:
     """Arbitrary bytes on either input topic are dead-lettered at decode, never raised."""
     _run([_env(data, topic)], canned, "random_bytes")
 
 
-@fuzz(2000)
+@fuzz(1500)
 @given(
     hostile_products(),
     st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
@@ -275,7 +273,7 @@ def test_mutated_valid_records(
     _run([_env(bytes(data))], canned, "mutated")
 
 
-@fuzz(2500)
+@fuzz(2000)
 @given(hostile_products())
 def test_hostile_products_canned(canned: Pipeline, record: dict[str, Any]) -> None:
     """Hostile values in products: published with clean text, or dead-lettered with a reason."""
@@ -287,7 +285,7 @@ def test_hostile_products_canned(canned: Pipeline, record: dict[str, Any]) -> No
     _run([_env(data)], canned, "hostile_products")
 
 
-@fuzz(700)
+@fuzz(500)
 @given(hostile_products())
 def test_hostile_products_template_path(template: Pipeline, record: dict[str, Any]) -> None:
     """The fallback template quotes request data; its text must still pass every guard."""
@@ -406,7 +404,7 @@ MODEL_READY = (DEFAULT_MODEL_DIR / "manifest.json").is_file()
 
 
 @pytest.mark.skipif(not MODEL_READY, reason=f"no model at {DEFAULT_MODEL_DIR} (being trained)")
-@fuzz(200)
+@fuzz(150)
 @given(hostile_products())
 def test_hostile_products_real_model(record: dict[str, Any]) -> None:
     """Hostile products through the real ONNX model: still guarded, or dead-lettered."""

@@ -89,6 +89,18 @@ def _outputs(settings: Settings, placed: list[tuple[int, int]]) -> int:
     return report.outputs.seen
 
 
+def _group_probe(settings: Settings) -> subprocess.CompletedProcess[str]:
+    """``copyflow health --max-lag 0``: the group's lag read from the broker, no worker needed."""
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", "health", "--max-lag", "0"],
+        env=worker_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _event(log: Path, name: str) -> dict[str, object] | None:
     return next((e for e in log_events(log) if e.get("event") == name), None)
 
@@ -150,11 +162,14 @@ def test_shutdown_past_the_grace_exits_hard_and_loses_nothing(
     assert code == 75 and took < 10
     assert _event(log, "shutdown_grace_exceeded") is not None
     assert _outputs(settings, placed) == 0  # the open transaction never became visible
+    lagging = _group_probe(settings)
+    assert lagging.returncode == 1 and "total lag 200" in lagging.stdout
     with _worker(settings, tmp_path / "next.log", COPYFLOW_OPS_GENERATOR="canned") as proc:
         assert wait_until(lambda: _committed(settings) == 200, 120)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     assert _outputs(settings, placed) == 400
+    assert _group_probe(settings).returncode == 0
     print(f"\ngrace: hard exit 75 after {took:.1f}s; the successor published all 400 outputs once")
 
 

@@ -16,9 +16,11 @@ from typing import Any
 
 import fastavro
 import pytest
+from confluent_kafka import Producer
 
 from tests.integration.kafka_helpers import plain_avro_decode, plain_avro_encode, produce, read_all
 from tests.unit.factories import product_record
+from workers.envelope import Envelope
 from workers.generator.loop import GeneratorWorker
 from workers.generator.writer import PromptJob
 from workers.kafka.dlq import dlq_facts
@@ -125,7 +127,7 @@ BAD_PRODUCTS: dict[str, tuple[bytes, str, str]] = {
 def test_every_bad_input_class_lands_in_the_dlq_with_its_original(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """Each bad record is dead-lettered once, with its bytes, its headers and the facts; good ones flow."""
+    """Each bad record is dead-lettered once with its bytes, headers and facts; good ones flow."""
     settings = make_settings()
     good = sample_products(2, seed=61)
     records: list[tuple[bytes | None, bytes]] = [
@@ -152,18 +154,27 @@ def test_every_bad_input_class_lands_in_the_dlq_with_its_original(
     [(req_p, req_o)] = produce(
         settings.bootstrap_servers, settings.topics.content_requests, [(b"u1", no_items)]
     )
+    traced = Producer({"bootstrap.servers": settings.bootstrap_servers})
+    traced.produce(
+        settings.topics.product_created, b"\x01", b"traced", headers=[("traceparent", b"00-ab-01")]
+    )
+    assert traced.flush(30) == 0
     worker = GeneratorWorker(
         settings, build_pipeline_with(settings, CannedTextGenerator()), instance_id="dlq-1"
     )
-    _drain(settings, worker, len(records) + 1)
+    _drain(settings, worker, len(records) + 2)
     dead = read_all(
-        settings.bootstrap_servers, settings.topics.dead_letter, expect=len(BAD_PRODUCTS) + 1
+        settings.bootstrap_servers, settings.topics.dead_letter, expect=len(BAD_PRODUCTS) + 2
     )
-    assert len(dead) == len(BAD_PRODUCTS) + 1
+    assert len(dead) == len(BAD_PRODUCTS) + 2
+    [with_trace] = [m for m in dead if m.key() == b"traced"]
+    # Original headers come first, unchanged, then the dead-letter facts.
+    assert Envelope.from_message(with_trace).headers[0] == ("traceparent", b"00-ab-01")
+    assert with_trace.value() == b"\x01"
     by_source = {
         (f["source.topic"], int(f["source.partition"]), int(f["source.offset"])): (m, f)
         for m in dead
-        for f in [dlq_facts(m.headers())]
+        for f in [dlq_facts(list(Envelope.from_message(m).headers))]
     }
     for i, (name, (value, stage, words)) in enumerate(BAD_PRODUCTS.items(), start=1):
         msg, facts = by_source[(settings.topics.product_created, *placed[i])]
@@ -179,14 +190,15 @@ def test_every_bad_input_class_lands_in_the_dlq_with_its_original(
     )
     descriptions = read_all(settings.bootstrap_servers, settings.topics.descriptions, expect=2)
     assert sorted(
-        plain_avro_decode("GeneratedContent", m.value())["source_event_id"] for m in descriptions
+        plain_avro_decode("GeneratedContent", m.value() or b"")["source_event_id"]
+        for m in descriptions
     ) == sorted(p["event_id"] for p in good)
 
 
 def test_inspect_summarizes_by_stage_class_reason_and_source(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """``copyflow dlq inspect --json`` counts the dead letters and shows samples; filters narrow it."""
+    """``copyflow dlq inspect --json`` counts dead letters and shows samples; filters narrow it."""
     settings = make_settings()
     produce(
         settings.bootstrap_servers,
@@ -219,7 +231,7 @@ def test_inspect_summarizes_by_stage_class_reason_and_source(
 def test_redrive_after_a_fix_publishes_what_a_bug_dead_lettered(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """A bad deploy dead-letters good records; dry run changes nothing; --execute sends them back once."""
+    """A bad deploy dead-letters good records; a dry run changes nothing; --execute sends them."""
     settings = make_settings()
     products = sample_products(3, seed=62)
     produce(
@@ -255,7 +267,8 @@ def test_redrive_after_a_fix_publishes_what_a_bug_dead_lettered(
     _drain(settings, fixed, 3)
     descriptions = read_all(settings.bootstrap_servers, settings.topics.descriptions, expect=3)
     assert sorted(
-        plain_avro_decode("GeneratedContent", m.value())["source_event_id"] for m in descriptions
+        plain_avro_decode("GeneratedContent", m.value() or b"")["source_event_id"]
+        for m in descriptions
     ) == sorted(p["event_id"] for p in products)
     # A redrive loop is refused: records already redriven max times are not sent again.
     again = _cli(

@@ -271,7 +271,7 @@ def _refused(
 def test_bad_input_is_refused_before_anything_is_written(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    """Unknown topics, inverted ranges, live outputs, retention gaps, a missing model: exit 2, no writes."""
+    """Unknown topics, inverted ranges, live outputs, retention gaps, no model: exit 2."""
     settings = make_settings()
     _send(settings, 12, seed=57)
     out = _side(settings, "guarded")
@@ -317,7 +317,7 @@ def test_bad_input_is_refused_before_anything_is_written(
     )
     # Retention: delete the first records of partition 0, then ask for them.
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
-    low, high = BrokerLookup(settings.kafka_common()).watermarks(src, 0)
+    _low, high = BrokerLookup(settings.kafka_common()).watermarks(src, 0)
     assert high >= 2
     for fut in admin.delete_records([TopicPartition(src, 0, high - 1)]).values():
         fut.result()
@@ -344,7 +344,7 @@ def test_bad_input_is_refused_before_anything_is_written(
 def test_backfill_with_the_model_folder(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    """--model points at a model folder: descriptions are regenerated with its version, deterministically."""
+    """--model names a model folder: descriptions regenerate with its version, deterministically."""
     settings = make_settings()
     _send(settings, 6, seed=58)
     first, second = _side(settings, "model-a"), _side(settings, "model-b")

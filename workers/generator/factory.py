@@ -18,9 +18,12 @@ from workers.serde import make_codec
 from workers.settings import Settings
 
 # Sampling (not greedy) so that five variants of a request differ; the per-request seed
-# keeps every variant reproducible.
+# keeps every variant reproducible. Measured on 24 held-out requests x 5 variants:
+# T=0.7/top-p 0.9/top-k 40 gave distinct-2 0.44 with 98% of drafts passing the guards,
+# T=1.0/top-p 0.95 gave 0.52 with 97%, T=1.2 gave 0.55 with 87%. The guards and the
+# slot grammar make the hotter setting safe, so variety wins.
 COPY_SAMPLING = SamplingParams(
-    do_sample=True, temperature=0.7, top_k=40, top_p=0.9, repetition_penalty=1.15
+    do_sample=True, temperature=1.0, top_k=0, top_p=0.95, repetition_penalty=1.15
 )
 
 

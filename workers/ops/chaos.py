@@ -217,15 +217,13 @@ def wait_until(
     return predicate()
 
 
-def worker_env(
-    settings: Any, base: Mapping[str, str] | None = None, **extra: str
-) -> dict[str, str]:
+def worker_env(settings: Any, **extra: str) -> dict[str, str]:
     """The environment that makes ``python -m workers.ops.worker`` use ``settings``.
 
     Topics, group, transactional id prefix and bootstrap come from ``settings``; logs are JSON
     (so drills can read them); ``extra`` adds or overrides variables (``COPYFLOW_OPS_*``).
     """
-    env = dict(os.environ if base is None else base)
+    env = dict(os.environ)
     env.update(
         KAFKA_BOOTSTRAP=settings.bootstrap_servers,
         COPYFLOW_GROUP_ID=settings.group_id,

@@ -27,7 +27,7 @@ def fake_python(tmp_path: Path) -> str:
     script = tmp_path / "fake-python"
     script.write_text(
         "#!/bin/sh\n"
-        'ts=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)\n'
+        "ts=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)\n"
         'echo "{\\"event\\": \\"batch_done\\", \\"timestamp\\": \\"$ts\\"}"\n'
         "exec sleep 30\n"
     )

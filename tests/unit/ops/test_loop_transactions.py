@@ -10,7 +10,6 @@ from confluent_kafka import KafkaError, TopicPartition
 from tests.unit.ops.fakes import FakeConsumer, FakeProducer, kafka_exc
 from workers.envelope import Envelope
 from workers.errors import Fatal, Transient
-from workers.generator import loop
 from workers.generator.loop import MAX_DEAD_LETTER_VALUE_BYTES, GeneratorWorker, handle_isolating
 from workers.generator.pipeline import DeadLetter, Pipeline
 from workers.generator.writer import PromptJob
@@ -23,7 +22,7 @@ Envelopes = Callable[..., list[Envelope]]
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries and aborts back off with sleeps; tests need not wait."""
-    monkeypatch.setattr(loop.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("workers.generator.loop.time.sleep", lambda _s: None)
 
 
 def _worker(settings: Settings, pipeline: Pipeline, **kw: object) -> GeneratorWorker:
@@ -262,3 +261,19 @@ def test_engine_refusals_are_unprocessable_not_unexpected(
     canned_pipeline.generator = _Refusing()
     outcomes = handle_isolating(product_envelopes(2), canned_pipeline)
     assert [o.error_class for o in outcomes if isinstance(o, DeadLetter)] == ["unprocessable"] * 2
+
+
+def test_retriable_errors_stop_being_retried_after_the_time_budget(
+    settings: Settings,
+    canned_pipeline: Pipeline,
+    product_envelopes: Envelopes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past TXN_RETRY_BUDGET_S a retriable commit error aborts the batch instead of retrying on."""
+    monkeypatch.setattr("workers.generator.loop.TXN_RETRY_BUDGET_S", 0.0)
+    batch = product_envelopes(1)
+    producer = FakeProducer(fail={"commit_transaction": [kafka_exc(retriable=True)]})
+    worker = _worker(settings, canned_pipeline)
+    worker.process(_consumer(batch), producer, batch)  # type: ignore[arg-type]
+    assert producer.calls.count("commit_transaction") == 1
+    assert "abort_transaction" in producer.calls and worker.stats.aborted_batches == 1

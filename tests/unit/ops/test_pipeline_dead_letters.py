@@ -11,9 +11,8 @@ import pytest
 
 from tests.unit.factories import product_record
 from workers.envelope import Envelope
-from workers.generator import pipeline as pipeline_module
 from workers.generator.pipeline import DeadLetter, Output, Pipeline, handle
-from workers.generator.writer import WrittenCopy
+from workers.generator.writer import WrittenCopy, write_copy
 from workers.serde import PlainAvroCodec, load_schema
 from workers.settings import Settings
 
@@ -78,7 +77,7 @@ def test_unsatisfiable_request_is_unprocessable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When not even the template passes the guards, the input is dead-lettered whole."""
-    real = pipeline_module.write_copy
+    real = write_copy
 
     def _failing(*args: object, **kw: object) -> list[WrittenCopy]:
         out = real(*args, **kw)  # type: ignore[arg-type]
@@ -91,7 +90,7 @@ def test_unsatisfiable_request_is_unprocessable(
             for c in out
         ]
 
-    monkeypatch.setattr(pipeline_module, "write_copy", _failing)
+    monkeypatch.setattr("workers.generator.pipeline.write_copy", _failing)
     outcomes = handle(product_envelopes(1), canned_pipeline)
     # All or nothing per input: the description is not published without its ad.
     assert not [o for o in outcomes if isinstance(o, Output)]

@@ -7,14 +7,13 @@ from confluent_kafka import KafkaError, TopicPartition
 
 from tests.unit.ops.fakes import FakeProducer, kafka_exc
 from workers.errors import Fatal, Transient
-from workers.ops import txn
 from workers.ops.txn import OutRecord, TransactionalWriter
 
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries back off with sleeps; tests need not wait."""
-    monkeypatch.setattr(txn.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("workers.ops.txn.time.sleep", lambda _s: None)
 
 
 def _writer(producer: FakeProducer) -> TransactionalWriter:

@@ -59,7 +59,7 @@ def test_first_signal_stops_and_arms_the_deadline(monkeypatch: pytest.MonkeyPatc
         exits.append(code)
         fired.set()
 
-    monkeypatch.setattr(worker_module.os, "_exit", _exit)
+    monkeypatch.setattr("workers.ops.worker.os._exit", _exit)
     stop = threading.Event()
     guard = ShutdownGuard(stop, grace_s=0.05)
     guard(15)
@@ -71,7 +71,7 @@ def test_first_signal_stops_and_arms_the_deadline(monkeypatch: pytest.MonkeyPatc
 def test_second_signal_exits_at_once_and_cancel_disarms(monkeypatch: pytest.MonkeyPatch) -> None:
     """A second SIGTERM exits immediately; a finished shutdown cancels the deadline."""
     exits: list[int] = []
-    monkeypatch.setattr(worker_module.os, "_exit", exits.append)
+    monkeypatch.setattr("workers.ops.worker.os._exit", exits.append)
     guard = ShutdownGuard(threading.Event(), grace_s=0.2)
     guard(15)
     guard.cancel()
@@ -79,3 +79,25 @@ def test_second_signal_exits_at_once_and_cancel_disarms(monkeypatch: pytest.Monk
     assert exits == [worker_module.EXIT_GRACE_EXCEEDED]
     threading.Event().wait(0.3)
     assert exits == [worker_module.EXIT_GRACE_EXCEEDED]  # the cancelled timer never fired
+
+
+def test_watchdog_exits_when_the_loop_stops_polling(
+    settings: Settings, canned_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loop stuck past the liveness timeout makes the process exit (70) for a restart."""
+    exits: list[int] = []
+    fired = threading.Event()
+
+    def _exit(code: int) -> None:
+        exits.append(code)
+        fired.set()
+
+    monkeypatch.setattr("workers.ops.worker.os._exit", _exit)
+    w = build_worker(settings, OpsSettings(), canned_pipeline, "w1")
+    w.last_poll -= 10.0
+    dog = worker_module.Watchdog(w, timeout_s=5.0, every_s=0.01).start()
+    try:
+        assert fired.wait(2)
+    finally:
+        dog.stop()
+    assert exits == [worker_module.EXIT_FATAL] and dog.stuck_for() >= 10.0
