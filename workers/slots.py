@@ -41,8 +41,12 @@ def allowed_slots(request: ContentRequest) -> tuple[str, ...]:
     return tuple("{" + name + "}" for name in slot_values(request))
 
 
+_AN_A = re.compile(r"\b([Aa])n (?=[0-9]|[BCDFGJKLMNPQRSTVWXYZbcdfgjklmnpqrstvwxyz])(?!8|11|18)")
+
+
 def fix_articles(text: str) -> str:
-    """'a Oatmeal finish' → 'an Oatmeal finish', 'a 8GB' → 'an 8GB'."""
+    """'a Oatmeal finish' → 'an Oatmeal finish', 'a 8GB' → 'an 8GB', 'an 50g' → 'a 50g'."""
+    text = _AN_A.sub(lambda m: m.group(1) + " ", text)
     return _A_AN.sub(lambda m: m.group(1) + "n ", text)
 
 

@@ -64,3 +64,10 @@ def test_a_cut_short_slot_is_unresolved() -> None:
     """A draft that ends inside a slot is reported, never published with a brace."""
     _, unresolved = realize("Only ${1.pri", request())
     assert unresolved
+
+
+def test_articles_are_fixed_both_ways() -> None:
+    """'an 50g' becomes 'a 50g' and 'a 8GB' becomes 'an 8GB' once values are filled in."""
+    req = request(items=(item(attributes={"size": "50g", "memory": "8GB"}),))
+    text, _ = realize("With an {1.size} jar and a {1.memory} chip.", req)
+    assert text == "With a 50g jar and an 8GB chip."
