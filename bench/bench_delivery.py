@@ -26,6 +26,7 @@ from tests.integration.kafka_helpers import plain_avro_encode, produce
 from workers.envelope import Envelope
 from workers.generator.loop import GeneratorWorker
 from workers.kafka.topics import all_topics, ensure_topics
+from workers.logs import configure_logging
 from workers.ops.pipelines import build_pipeline_with, make_generator
 from workers.ops.settings import OpsSettings
 from workers.sample_catalog import sample_products
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--generator", choices=["canned", "template", "model"], default="canned")
     parser.add_argument("--json", action="store_true", help="also print the runs as JSON")
     args = parser.parse_args(argv)
+    configure_logging("console", "WARNING")  # per-record debug logs would be what we measure
     products = sample_products(args.products, seed=77)
     runs: list[Run] = []
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):

@@ -7,7 +7,8 @@ zero-width characters, invalid UTF-8, huge fields, thousands of attributes, out-
 prices, prompt injection in titles), and mixed batches. The bulk runs with the canned
 generator (one guard pass per request, see ``workers.ops.fast_generators``); hostile products
 also run through the template path, whose fallback text quotes the request's own data; a few
-hundred run through the real model when ``models/copyflow-tiny-v1`` exists.
+dozen run through the real model when ``models/copyflow-tiny-v1`` exists (hostile prompts are
+long: about 3 s each on two shared cores).
 
 Examples are derandomized, so CI sees the same inputs every run. Counts are printed at the end
 (``pytest -s``): inputs per family and outcomes.
@@ -84,7 +85,7 @@ hostile_text = st.one_of(
     st.sampled_from(INJECTIONS),
     st.text(st.sampled_from("\x00\x1b\u202e\u200b\u2066\ufeff\ufffd<|>=\n\t "), max_size=40),
     st.builds(
-        lambda c, n: c * n, st.sampled_from(["x", "最", "é", "<|"]), st.integers(1000, 60_000)
+        lambda c, n: c * n, st.sampled_from(["x", "最", "é", "<|"]), st.integers(1000, 20_000)
     ),
 )
 valid_prices = st.decimals(min_value=Decimal("0"), max_value=Decimal("99999999.99"), places=2)
@@ -109,7 +110,7 @@ def hostile_products(draw: st.DrawFn) -> dict[str, Any]:
     The fields the validator checks (ids, price, currency) are valid four times in five, so
     most records get past validation and their hostile texts reach the writer and guards.
     """
-    n_attrs = draw(st.sampled_from([0, 1, 3, 8, 2000]))
+    n_attrs = draw(st.sampled_from([0, 1, 3, 8, 500]))
     structural_ok = draw(st.integers(0, 4)) > 0
     ids = st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=10)
     return {
@@ -243,14 +244,14 @@ def template() -> Pipeline:
     return p
 
 
-@fuzz(3500)
+@fuzz(5000)
 @given(st.binary(max_size=3000), st.sampled_from([TOPICS.product_created, TOPICS.content_requests]))
 def test_random_bytes(canned: Pipeline, data: bytes, topic: str) -> None:
     """Arbitrary bytes on either input topic are dead-lettered at decode, never raised."""
     _run([_env(data, topic)], canned, "random_bytes")
 
 
-@fuzz(1500)
+@fuzz(1000)
 @given(
     hostile_products(),
     st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
@@ -273,7 +274,7 @@ def test_mutated_valid_records(
     _run([_env(bytes(data))], canned, "mutated")
 
 
-@fuzz(2000)
+@fuzz(800)
 @given(hostile_products())
 def test_hostile_products_canned(canned: Pipeline, record: dict[str, Any]) -> None:
     """Hostile values in products: published with clean text, or dead-lettered with a reason."""
@@ -285,7 +286,7 @@ def test_hostile_products_canned(canned: Pipeline, record: dict[str, Any]) -> No
     _run([_env(data)], canned, "hostile_products")
 
 
-@fuzz(500)
+@fuzz(150)
 @given(hostile_products())
 def test_hostile_products_template_path(template: Pipeline, record: dict[str, Any]) -> None:
     """The fallback template quotes request data; its text must still pass every guard."""
@@ -308,7 +309,7 @@ def test_hostile_content_requests(canned: Pipeline, record: dict[str, Any]) -> N
     _run([_env(data, TOPICS.content_requests)], canned, "hostile_requests")
 
 
-@fuzz(500)
+@fuzz(1000)
 @given(hostile_products(), st.sampled_from(["UserBehavior", "ContentRequest", "GeneratedContent"]))
 def test_wrong_schema(canned: Pipeline, record: dict[str, Any], other: str) -> None:
     """A record of another schema on the product topic is refused at decode (or validate)."""
@@ -363,7 +364,7 @@ def test_wrong_schema(canned: Pipeline, record: dict[str, Any], other: str) -> N
     assert not any(isinstance(o, Output) for o in outcomes)
 
 
-@fuzz(400)
+@fuzz(200)
 @given(st.lists(st.one_of(hostile_products(), st.binary(max_size=200)), min_size=2, max_size=8))
 def test_mixed_batches(canned: Pipeline, parts: list[dict[str, Any] | bytes]) -> None:
     """Good and bad inputs in one batch: each gets its own outcome, all or nothing per input."""
@@ -404,7 +405,7 @@ MODEL_READY = (DEFAULT_MODEL_DIR / "manifest.json").is_file()
 
 
 @pytest.mark.skipif(not MODEL_READY, reason=f"no model at {DEFAULT_MODEL_DIR} (being trained)")
-@fuzz(150)
+@fuzz(30)
 @given(hostile_products())
 def test_hostile_products_real_model(record: dict[str, Any]) -> None:
     """Hostile products through the real ONNX model: still guarded, or dead-lettered."""

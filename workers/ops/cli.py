@@ -25,6 +25,21 @@ EXIT_INTERRUPTED = 130
 
 Command = Callable[[argparse.Namespace], int]
 
+REPLAY_HELP = """\
+Regenerate a bounded range of a source topic into a side topic. Dry run by default: prints the
+plan (records per partition); --execute runs it. Reads with assign() and never touches the live
+consumer group; each batch's outputs and the replay's checkpoint commit in one transaction, so
+rerunning the same command after an interruption resumes where it stopped.
+
+TIME|OFFSET: earliest, latest, 1234 (every partition), 0:12,1:40 (per partition),
+2025-03-01T12:00:00Z or 2025-03-01 (UTC), @<epoch ms>, now, -2h. Ranges are [from, to).
+
+Backfill every description with a new model version:
+  copyflow replay --source product-created --from earliest --to latest \\
+      --out content-descriptions-v2 --kinds description --model models/copyflow-tiny-v2
+  (check the plan, then add --execute; --rate 200 keeps the brokers calm)
+"""
+
 
 def _guarded(command: Command) -> Command:
     """Map the error hierarchy to exit codes with one clear line on stderr."""
@@ -326,7 +341,12 @@ def register(sub: Any) -> None:
 
     from workers.ops.replay_plan import default_checkpoint_dir
 
-    p = sub.add_parser("replay", help="regenerate a bounded range of a topic into a side topic")
+    p = sub.add_parser(
+        "replay",
+        help="regenerate a bounded range of a topic into a side topic",
+        description=REPLAY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--source", required=True, help="topic to read (product-created or content requests)"
     )
