@@ -8,90 +8,92 @@ from decimal import Decimal
 from typing import Any
 
 # (title, brand, category path, price, attributes) — variants multiply these below.
+# Attribute keys are ASCII identifiers in every locale (values are localized): the copy
+# names them as slots such as {1.color}, as the catalog service's schema documents.
 _ZH_BASE: tuple[tuple[str, str, tuple[str, ...], str, dict[str, str]], ...] = (
     (
         "降噪蓝牙耳机 Q5",
         "声悦",
         ("数码", "耳机"),
         "399.00",
-        {"续航": "30小时", "颜色": "曜石黑", "蓝牙": "5.3"},
+        {"battery": "30小时", "color": "曜石黑", "bluetooth": "5.3"},
     ),
     (
         "智能手环 S3",
         "悦动",
         ("数码", "穿戴设备"),
         "249.00",
-        {"屏幕": "1.47英寸", "防水": "5ATM", "颜色": "雾蓝"},
+        {"display": "1.47英寸", "water_resistance": "5ATM", "color": "雾蓝"},
     ),
     (
         "不锈钢保温杯 500ml",
         "暖居",
         ("家居", "杯具"),
         "89.00",
-        {"容量": "500ml", "材质": "316不锈钢", "颜色": "奶白"},
+        {"capacity": "500ml", "material": "316不锈钢", "color": "奶白"},
     ),
     (
         "纯棉短袖T恤",
         "简衣",
         ("服饰", "T恤"),
         "79.00",
-        {"材质": "精梳棉", "尺码": "M", "颜色": "藏青"},
+        {"material": "精梳棉", "size": "M", "color": "藏青"},
     ),
     (
         "空气炸锅 4.5L",
         "厨小白",
         ("厨房", "小家电"),
         "329.00",
-        {"容量": "4.5L", "功率": "1400W", "颜色": "白色"},
+        {"capacity": "4.5L", "power": "1400W", "color": "白色"},
     ),
     (
         "运动跑鞋 轻云",
         "飞驰",
         ("运动", "跑鞋"),
         "459.00",
-        {"重量": "238g", "尺码": "42", "颜色": "荧光绿"},
+        {"weight": "238g", "size": "42", "color": "荧光绿"},
     ),
     (
         "保湿面霜 50g",
         "水漾",
         ("美妆", "面霜"),
         "168.00",
-        {"规格": "50g", "适用肤质": "干性肌肤", "成分": "透明质酸"},
+        {"size": "50g", "skin_type": "干性肌肤", "ingredient": "透明质酸"},
     ),
     (
         "机械键盘 K87",
         "键客",
         ("数码", "键盘"),
         "299.00",
-        {"轴体": "茶轴", "键数": "87键", "连接": "有线"},
+        {"switches": "茶轴", "keys": "87键", "connection": "有线"},
     ),
     (
         "双肩电脑包 15.6英寸",
         "行者",
         ("箱包", "双肩包"),
         "199.00",
-        {"尺寸": "15.6英寸", "材质": "防泼水牛津布", "颜色": "深灰"},
+        {"size": "15.6英寸", "material": "防泼水牛津布", "color": "深灰"},
     ),
     (
         "电动牙刷 P2",
         "洁齿",
         ("个护", "牙刷"),
         "139.00",
-        {"续航": "60天", "模式": "3档", "颜色": "粉色"},
+        {"battery": "60天", "modes": "3档", "color": "粉色"},
     ),
     (
         "陶瓷餐具套装 16件",
         "青瓷坊",
         ("家居", "餐具"),
         "259.00",
-        {"件数": "16件", "材质": "高温陶瓷", "颜色": "青釉"},
+        {"pieces": "16件", "material": "高温陶瓷", "color": "青釉"},
     ),
     (
         "瑜伽垫 6mm",
         "静享",
         ("运动", "瑜伽"),
         "119.00",
-        {"厚度": "6mm", "材质": "TPE", "颜色": "薰衣草紫"},
+        {"thickness": "6mm", "material": "TPE", "color": "薰衣草紫"},
     ),
 )
 _EN_BASE: tuple[tuple[str, str, tuple[str, ...], str, dict[str, str]], ...] = (
@@ -195,9 +197,8 @@ def sample_products(count: int = 60, seed: int = 7) -> list[dict[str, Any]]:
         title, brand, path, price, attrs = base[(i // 2) % len(base)]
         variant = (i // (2 * len(base))) + seed
         attributes = dict(attrs)
-        color_key = "颜色" if locale == "zh" else "color"
-        if color_key in attributes:
-            attributes[color_key] = colors[variant % len(colors)]
+        if "color" in attributes:
+            attributes["color"] = colors[variant % len(colors)]
         product_id = f"P{seed:02d}{i:05d}"
         out.append(
             {

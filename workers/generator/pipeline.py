@@ -70,6 +70,9 @@ class Pipeline:
     # Replays set this: created_at becomes the source record's timestamp and latency_ms 0,
     # so the same range replayed twice yields byte-identical records.
     deterministic: bool = False
+    # Replays that regenerate only some kinds (a description backfill) drop the other requests
+    # before generation: the model's time is what a replay costs. None: every kind.
+    kinds: frozenset[str] | None = None
 
     def output_topic(self, kind: Kind) -> str:
         return {
@@ -142,6 +145,8 @@ def handle(batch: Sequence[Envelope], p: Pipeline) -> list[Outcome]:
         except BadInput as exc:
             outcomes.append(DeadLetter(env, exc.stage, exc.reason))
             continue
+        if p.kinds is not None:
+            decoded = [r for r in decoded if r.kind in p.kinds]
         requests.extend(decoded)
         owners.extend([env] * len(decoded))
     if requests:

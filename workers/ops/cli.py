@@ -252,7 +252,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     store.save(key, plan, "running")
     stop = _interrupt_event()
     pipeline = build_pipeline_with(
-        settings, generator, topics=replay_topics(settings, plan), deterministic=True
+        settings,
+        generator,
+        topics=replay_topics(settings, plan),
+        deterministic=True,
+        kinds=frozenset(plan.kinds),
     )
     runner = ReplayRunner(
         plan,

@@ -38,6 +38,7 @@ def build_pipeline_with(
     generator: TextGenerator,
     topics: TopicSettings | None = None,
     deterministic: bool = False,
+    kinds: frozenset[str] | None = None,
 ) -> Pipeline:
     """A pipeline around any generator; ``topics`` re-routes outputs (replays)."""
     registry = settings.schema_registry_url
@@ -54,4 +55,5 @@ def build_pipeline_with(
         generator=generator,
         max_attempts=settings.max_resample_attempts + 1,
         deterministic=deterministic,
+        kinds=kinds,
     )

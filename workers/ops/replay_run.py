@@ -41,7 +41,7 @@ class ReplaySummary:
     read: int = 0
     generated: int = 0
     dead_lettered: int = 0
-    skipped: int = 0
+    skipped: int = 0  # inputs: tombstones, or nothing of the chosen kinds in them
     already_done: int = 0
     transactions: int = 0
     elapsed_s: float = 0.0
@@ -123,8 +123,7 @@ class ReplayRunner:
         for o in outcomes:
             if isinstance(o, Output):
                 if _kind_of(o) not in self.plan.kinds:
-                    self.summary.skipped += 1
-                    continue
+                    continue  # only with a pipeline that does not filter kinds itself
                 self.summary.generated += 1
                 records.append(OutRecord(self.plan.out, o.key, o.value, o.headers))
             else:
@@ -167,11 +166,12 @@ class ReplayRunner:
                     self.limiter.acquire(len(items))
                 # Counters are applied only when the transaction commits.
                 before = (self.summary.generated, self.summary.dead_lettered, self.summary.skipped)
-                tombstones = sum(1 for i in items if i.tombstone)
-                outcomes = handle_isolating(
-                    [i.envelope for i in items if not i.tombstone], self.pipeline
-                )
+                live = [i.envelope for i in items if not i.tombstone]
+                outcomes = handle_isolating(live, self.pipeline)
                 records = self._records(outcomes)
+                # Skipped: tombstones, and inputs with nothing of the chosen kinds to write.
+                answered = {id(o.source) for o in outcomes}
+                skipped = len(items) - len(live) + sum(1 for e in live if id(e) not in answered)
                 offsets = [
                     TopicPartition(self.plan.source, p, reader.positions[p])
                     for p in sorted({i.envelope.partition for i in items})
@@ -193,7 +193,7 @@ class ReplayRunner:
                     continue
                 aborts = 0
                 self.summary.read += len(items)
-                self.summary.skipped += tombstones
+                self.summary.skipped += skipped
                 self.summary.transactions += 1
                 if self.progress is not None:
                     self.progress.update(

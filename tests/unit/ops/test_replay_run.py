@@ -38,11 +38,23 @@ def test_remaining_ranges_start_at_the_checkpoint() -> None:
 def test_only_chosen_kinds_are_written(
     canned_pipeline: Pipeline, product_envelopes: Callable[..., list[Envelope]]
 ) -> None:
-    """--kinds description writes descriptions and counts the ads as skipped."""
+    """--kinds description writes descriptions only, even from a pipeline that makes ads too."""
     runner = ReplayRunner(_plan(), {}, canned_pipeline)
     records = runner._records(handle(product_envelopes(3), canned_pipeline))
     assert len(records) == 3 and {r.topic for r in records} == {"side"}
-    assert (runner.summary.generated, runner.summary.skipped) == (3, 3)
+    assert runner.summary.generated == 3
+
+
+def test_kind_filter_skips_generation_of_other_kinds(
+    canned_pipeline: Pipeline, product_envelopes: Callable[..., list[Envelope]]
+) -> None:
+    """A pipeline with kinds={description} never asks the generator for ads."""
+    canned_pipeline.kinds = frozenset({"description"})
+    outcomes = handle(product_envelopes(4), canned_pipeline)
+    gen = canned_pipeline.generator
+    assert len(outcomes) == 4 and gen.jobs == 4  # type: ignore[attr-defined]
+    canned_pipeline.kinds = frozenset({"recommendation"})
+    assert handle(product_envelopes(2), canned_pipeline) == []
 
 
 def test_dead_letters_go_to_the_replay_dlq_when_given(
