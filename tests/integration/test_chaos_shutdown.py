@@ -152,6 +152,8 @@ def test_shutdown_past_the_grace_exits_hard_and_loses_nothing(
         COPYFLOW_OPS_GENERATOR="template",
         COPYFLOW_MAX_BATCH_SIZE="200",
         COPYFLOW_OPS_SHUTDOWN_GRACE_S="1",
+        # A hard exit never leaves the group: keep the successor's wait for it short.
+        COPYFLOW_OPS_SESSION_TIMEOUT_MS="6000",
     ) as proc:
         assert wait_until(lambda: _event(log, "partitions_assigned") is not None, 120)
         time.sleep(1.0)  # the single 200-record batch takes several seconds on the template path
@@ -164,7 +166,12 @@ def test_shutdown_past_the_grace_exits_hard_and_loses_nothing(
     assert _outputs(settings, placed) == 0  # the open transaction never became visible
     lagging = _group_probe(settings)
     assert lagging.returncode == 1 and "total lag 200" in lagging.stdout
-    with _worker(settings, tmp_path / "next.log", COPYFLOW_OPS_GENERATOR="canned") as proc:
+    with _worker(
+        settings,
+        tmp_path / "next.log",
+        COPYFLOW_OPS_GENERATOR="canned",
+        COPYFLOW_OPS_SESSION_TIMEOUT_MS="6000",
+    ) as proc:
         assert wait_until(lambda: _committed(settings) == 200, 120)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
