@@ -41,12 +41,11 @@ def test_product_yields_two_guarded_outputs(pipeline: Pipeline) -> None:
     codec = PlainAvroCodec("GeneratedContent")
     records = [codec.decode(o.value) for o in outcomes if isinstance(o, Output)]
     assert {r["kind"] for r in records} == {"description", "ad"}
-    req = request(locale="zh")
     for rec in records:
         assert rec["source_offset"] == 3 and rec["source_event_id"] == "evt-1"
         assert rec["text"] and rec["model_sha256"] == pipeline.generator.model_sha256
         assert all(g["passed"] for g in rec["guards"] if not g["name"].startswith("draft."))
-    assert req  # factories stay importable for the other tests
+        assert "{" not in rec["text"]  # every slot was filled in
 
 
 def test_bad_records_are_dead_lettered_and_good_ones_flow(pipeline: Pipeline) -> None:
