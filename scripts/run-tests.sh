@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 started=0
 if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
-  KAFKA_BOOTSTRAP=$($BIN/copyflow dev-broker start)
+  # The last line is the address (anything before it is progress output).
+  KAFKA_BOOTSTRAP=$($BIN/copyflow dev-broker start | tail -n 1)
   export KAFKA_BOOTSTRAP
   started=1
   trap '$BIN/copyflow dev-broker stop >/dev/null || true' EXIT

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -59,11 +60,14 @@ def ensure_jars(paths: BrokerPaths) -> Path:
     if shutil.which("mvn") is None:
         raise RuntimeError("Maven (mvn) is needed once to fetch the Kafka jars; install it")
     paths.libs.mkdir(parents=True, exist_ok=True)
+    # Maven's output goes to stderr: callers capture stdout for the bootstrap address, and
+    # even a quiet Maven writes colour codes there.
     subprocess.run(
         [
             "mvn",
             "-q",
             "-B",
+            "-Dstyle.color=never",
             "-f",
             str(POM),
             "dependency:copy-dependencies",
@@ -71,6 +75,7 @@ def ensure_jars(paths: BrokerPaths) -> Path:
             "-DincludeScope=runtime",
         ],
         check=True,
+        stdout=sys.stderr,
     )
     if not marker.exists():
         raise RuntimeError(f"Maven finished but {marker} is missing")
