@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
 
 def _cmd_dev_broker(args: argparse.Namespace) -> int:
@@ -51,27 +48,16 @@ def _cmd_produce_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from workers.generator.factory import build_pipeline
-    from workers.generator.loop import GeneratorWorker
     from workers.logs import configure_logging
+    from workers.ops.settings import OpsSettings
+    from workers.ops.worker import run_worker
     from workers.settings import Settings
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    stop = threading.Event()
-
-    def _graceful(signum: int, _frame: FrameType | None) -> None:
-        stop.set()  # the loop finishes its batch, commits and closes
-
-    signal.signal(signal.SIGTERM, _graceful)
-    signal.signal(signal.SIGINT, _graceful)
-    worker = GeneratorWorker(settings, build_pipeline(settings), instance_id=args.instance_id)
-    stats = worker.run(stop, idle_timeout_s=args.idle_timeout)
-    print(
-        f"consumed={stats.consumed} published={stats.published} "
-        f"dead_lettered={stats.dead_lettered} fallbacks={stats.fallbacks}"
-    )
-    return 0
+    # The supervised worker: bounded SIGTERM shutdown, /health (COPYFLOW_OPS_HEALTH_PORT),
+    # stalled-partition detection and the transactional watchdog (see workers/ops).
+    return run_worker(settings, OpsSettings(), args.instance_id, args.idle_timeout)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
