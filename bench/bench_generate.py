@@ -36,9 +36,13 @@ def engine_child(model: Path, count: int, new_tokens: int, threads: int, sample:
     from workers.guards.compliance import BANNED_TERMS
 
     assert "torch" not in sys.modules
-    engine = OnnxGenerator.from_folder(model, RuntimeOptions(allow_cuda=False, intra_op_num_threads=threads))
+    engine = OnnxGenerator.from_folder(
+        model, RuntimeOptions(allow_cuda=False, intra_op_num_threads=threads)
+    )
     sampling = (
-        SamplingParams(do_sample=True, temperature=0.7, top_k=40, top_p=0.9, repetition_penalty=1.15)
+        SamplingParams(
+            do_sample=True, temperature=0.7, top_k=40, top_p=0.9, repetition_penalty=1.15
+        )
         if sample
         else SamplingParams()
     )
@@ -46,8 +50,13 @@ def engine_child(model: Path, count: int, new_tokens: int, threads: int, sample:
     out: dict[str, dict[str, float]] = {}
     for batch in BATCHES:
         reqs = [
-            GenerationRequest(p, seed=i, max_new_tokens=new_tokens, sampling=sampling,
-                              banned_terms=BANNED_TERMS["zh"] + BANNED_TERMS["en"] if sample else ())
+            GenerationRequest(
+                p,
+                seed=i,
+                max_new_tokens=new_tokens,
+                sampling=sampling,
+                banned_terms=BANNED_TERMS["zh"] + BANNED_TERMS["en"] if sample else (),
+            )
             for i, p in enumerate(prompts)
         ]
         engine.generate(reqs[:batch])  # warm-up: allocations, thread pools
@@ -61,19 +70,28 @@ def engine_child(model: Path, count: int, new_tokens: int, threads: int, sample:
     return {"batches": out, "peak_rss_mb": rss_mb, "providers": list(engine.providers)}
 
 
-def _engine_run(engine, prompts: list[str], batch: int, new_tokens: int, sample: bool) -> tuple[int, float]:
+def _engine_run(
+    engine, prompts: list[str], batch: int, new_tokens: int, sample: bool
+) -> tuple[int, float]:
     """(new tokens, seconds) for the prompts in chunks of ``batch``."""
     from workers.engine import GenerationRequest, SamplingParams
     from workers.guards.compliance import ALL_BANNED_TERMS
 
     sampling = (
-        SamplingParams(do_sample=True, temperature=0.7, top_k=40, top_p=0.9, repetition_penalty=1.15)
+        SamplingParams(
+            do_sample=True, temperature=0.7, top_k=40, top_p=0.9, repetition_penalty=1.15
+        )
         if sample
         else SamplingParams()
     )
     reqs = [
-        GenerationRequest(p, seed=i, max_new_tokens=new_tokens, sampling=sampling,
-                          banned_terms=ALL_BANNED_TERMS if sample else ())
+        GenerationRequest(
+            p,
+            seed=i,
+            max_new_tokens=new_tokens,
+            sampling=sampling,
+            banned_terms=ALL_BANNED_TERMS if sample else (),
+        )
         for i, p in enumerate(prompts)
     ]
     tokens = 0
@@ -83,7 +101,9 @@ def _engine_run(engine, prompts: list[str], batch: int, new_tokens: int, sample:
     return tokens, time.perf_counter() - started
 
 
-def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int, rounds: int = 2) -> dict:
+def torch_eager(
+    model_dir: Path, count: int, new_tokens: int, threads: int, rounds: int = 2
+) -> dict:
     import numpy as np
     import torch
     from tokenizers import Tokenizer
@@ -98,7 +118,9 @@ def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int, roun
     eos = tok.token_to_id("<|eos|>")
     prompts = _prompts(count)
     # The same model? Compare last-position logits with onnxruntime on one prompt.
-    engine = OnnxGenerator.from_folder(model_dir, RuntimeOptions(allow_cuda=False, intra_op_num_threads=threads))
+    engine = OnnxGenerator.from_folder(
+        model_dir, RuntimeOptions(allow_cuda=False, intra_op_num_threads=threads)
+    )
     ids = tok.encode(prompts[0]).ids
     feeds = {
         "input_ids": np.array([ids], dtype=np.int64),
@@ -117,6 +139,7 @@ def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int, roun
 
     out: dict[str, dict[str, float]] = {}
     for batch in BATCHES:
+
         def run(chunk: list[str]) -> int:
             enc = [tok.encode(p).ids for p in chunk]
             width = max(len(e) for e in enc)
@@ -124,8 +147,12 @@ def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int, roun
             mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in enc])
             with torch.no_grad():
                 gen = model.generate(
-                    input_ids=input_ids, attention_mask=mask, max_new_tokens=new_tokens,
-                    do_sample=False, eos_token_id=eos, pad_token_id=pad,
+                    input_ids=input_ids,
+                    attention_mask=mask,
+                    max_new_tokens=new_tokens,
+                    do_sample=False,
+                    eos_token_id=eos,
+                    pad_token_id=pad,
                 )
             new = gen[:, width:]
             # Tokens up to and including each row's first EOS, as the engine counts them.
@@ -156,7 +183,9 @@ def torch_eager(model_dir: Path, count: int, new_tokens: int, threads: int, roun
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, default=REPO / "models" / "copyflow-tiny-v1")
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--new-tokens", type=int, default=48)
@@ -166,32 +195,59 @@ def main() -> int:
     parser.add_argument("--sample", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_child:
-        print(json.dumps(engine_child(args.model, args.prompts, args.new_tokens, args.threads, args.sample)))
+        print(
+            json.dumps(
+                engine_child(args.model, args.prompts, args.new_tokens, args.threads, args.sample)
+            )
+        )
         return 0
 
     def child(sample: bool) -> dict:
-        cmd = [sys.executable, __file__, "--engine-child", "--model", str(args.model),
-               "--prompts", str(args.prompts), "--new-tokens", str(args.new_tokens),
-               "--threads", str(args.threads)] + (["--sample"] if sample else [])
+        cmd = [
+            sys.executable,
+            __file__,
+            "--engine-child",
+            "--model",
+            str(args.model),
+            "--prompts",
+            str(args.prompts),
+            "--new-tokens",
+            str(args.new_tokens),
+            "--threads",
+            str(args.threads),
+        ] + (["--sample"] if sample else [])
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
     engine = child(sample=False)  # its own process: the worker's RSS, without torch
     engine_sampled = child(sample=True)
     torch_figures = torch_eager(args.model, args.prompts, args.new_tokens, args.threads)
-    print(f"model {args.model.name}: {args.prompts} held-out prompts, ≤{args.new_tokens} new tokens, "
-          f"{args.threads} threads, greedy; torch {torch_figures['torch']}, "
-          f"rebuilt-torch parity {torch_figures['parity_max_abs_logit_diff']:.2e}")
-    print(f"{'batch':>5} {'engine tok/s':>13} {'torch tok/s':>12} {'ratio':>6} {'engine copies/s':>16} "
-          f"{'vs batch 1':>10} {'sampled+mask tok/s':>19}")
+    print(
+        f"model {args.model.name}: {args.prompts} held-out prompts, ≤{args.new_tokens} new tokens, "
+        f"{args.threads} threads, greedy; torch {torch_figures['torch']}, "
+        f"rebuilt-torch parity {torch_figures['parity_max_abs_logit_diff']:.2e}"
+    )
+    print(
+        f"{'batch':>5} {'engine tok/s':>13} {'torch tok/s':>12} {'ratio':>6} {'engine copies/s':>16} "
+        f"{'vs batch 1':>10} {'sampled+mask tok/s':>19}"
+    )
     base = torch_figures["batches"]["1"]["engine_copies_per_s"]
     for b in map(str, BATCHES):
         t, smp = torch_figures["batches"][b], engine_sampled["batches"][b]
-        print(f"{b:>5} {t['engine_tokens_per_s']:>13.0f} {t['tokens_per_s']:>12.0f} "
-              f"{t['engine_tokens_per_s'] / t['tokens_per_s']:>5.1f}x {t['engine_copies_per_s']:>16.2f} "
-              f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f}")
-    print(f"engine process peak RSS: {engine['peak_rss_mb']:.0f} MB (providers {engine['providers']})")
+        print(
+            f"{b:>5} {t['engine_tokens_per_s']:>13.0f} {t['tokens_per_s']:>12.0f} "
+            f"{t['engine_tokens_per_s'] / t['tokens_per_s']:>5.1f}x {t['engine_copies_per_s']:>16.2f} "
+            f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f}"
+        )
+    print(
+        f"engine process peak RSS: {engine['peak_rss_mb']:.0f} MB (providers {engine['providers']})"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"engine": engine, "engine_sampled": engine_sampled, "torch": torch_figures}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"engine": engine, "engine_sampled": engine_sampled, "torch": torch_figures},
+                indent=1,
+            )
+        )
     return 0
 
 

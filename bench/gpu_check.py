@@ -33,7 +33,10 @@ def _speed(engine, prompts: list[str], batch: int, new_tokens: int) -> dict:
     for start in range(0, len(reqs), batch):
         tokens += sum(r.num_new_tokens for r in engine.generate(reqs[start : start + batch]))
     elapsed = time.perf_counter() - started
-    return {"tokens_per_s": round(tokens / elapsed, 1), "copies_per_s": round(len(reqs) / elapsed, 2)}
+    return {
+        "tokens_per_s": round(tokens / elapsed, 1),
+        "copies_per_s": round(len(reqs) / elapsed, 2),
+    }
 
 
 def fp16_folder(src: Path, dst: Path) -> Path:
@@ -93,11 +96,20 @@ def main() -> int:
     result["cpu_same_machine"] = {b: _speed(cpu, prompts[:32], b, args.new_tokens) for b in (1, 16)}
     print("cpu:", result["cpu_same_machine"], flush=True)
     try:
-        half = OnnxGenerator.from_folder(fp16_folder(args.model, Path("/tmp/fp16")), RuntimeOptions(allow_cuda=True))
+        half = OnnxGenerator.from_folder(
+            fp16_folder(args.model, Path("/tmp/fp16")), RuntimeOptions(allow_cuda=True)
+        )
         c = [r.token_ids for r in half.generate(sample)]
-        result["fp16_greedy_rows_identical_to_fp32"] = f"{sum(x == y for x, y in zip(a, c))}/{len(a)}"
+        result["fp16_greedy_rows_identical_to_fp32"] = (
+            f"{sum(x == y for x, y in zip(a, c))}/{len(a)}"
+        )
         result["cuda_fp16"] = {b: _speed(half, prompts, b, args.new_tokens) for b in (1, 16, 64)}
-        print("cuda fp16:", result["cuda_fp16"], result["fp16_greedy_rows_identical_to_fp32"], flush=True)
+        print(
+            "cuda fp16:",
+            result["cuda_fp16"],
+            result["fp16_greedy_rows_identical_to_fp32"],
+            flush=True,
+        )
     except Exception as exc:  # noqa: BLE001 - record, do not lose the other figures
         result["fp16_error"] = f"{type(exc).__name__}: {exc}"
     args.out.write_text(json.dumps(result, indent=1))

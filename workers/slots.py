@@ -68,7 +68,11 @@ def realize(text: str, request: ContentRequest) -> tuple[str, list[str]]:
     if not unresolved and ("{" in filled or "}" in filled):
         # A slot cut short (or a stray brace): values are sanitized free of braces, so any
         # brace left is the model's, and the draft cannot be published.
-        unresolved.append(re.sub(r"\s+", " ", filled[filled.find("{") if "{" in filled else filled.find("}") :][:24]))
+        unresolved.append(
+            re.sub(
+                r"\s+", " ", filled[filled.find("{") if "{" in filled else filled.find("}") :][:24]
+            )
+        )
     if request.locale == "en":
         filled = fix_articles(filled)
     return filled, unresolved

@@ -31,9 +31,10 @@ def test_recommendation_texts_name_items_that_fit_each_user(
     by_id = {p["product_id"]: p for p in products}
     phones = [p["product_id"] for p in products if p["category_path"][-1] == "Headphones"]
     fryers = [p["product_id"] for p in products if p["category_path"][-1] == "Appliances"]
-    with running(settings, make_config()) as profiles, running_worker(
-        settings, topics=[settings.topics.content_requests]
-    ) as generator:
+    with (
+        running(settings, make_config()) as profiles,
+        running_worker(settings, topics=[settings.topics.content_requests]) as generator,
+    ):
         send_products(settings, products)
         wait_for(lambda: profiles.metrics().products == len(products), what="catalog loaded")
         # Views build the profile; putting an item in the cart triggers the content.

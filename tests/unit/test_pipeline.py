@@ -66,8 +66,12 @@ def test_bad_records_are_dead_lettered_and_good_ones_flow(pipeline: Pipeline) ->
 def test_same_event_same_content(pipeline: Pipeline) -> None:
     """Handling the same event twice gives identical text, seed and content id (replays)."""
     codec = PlainAvroCodec("GeneratedContent")
-    first = [codec.decode(o.value) for o in handle([_product_env(5)], pipeline) if isinstance(o, Output)]
-    second = [codec.decode(o.value) for o in handle([_product_env(5)], pipeline) if isinstance(o, Output)]
+    first = [
+        codec.decode(o.value) for o in handle([_product_env(5)], pipeline) if isinstance(o, Output)
+    ]
+    second = [
+        codec.decode(o.value) for o in handle([_product_env(5)], pipeline) if isinstance(o, Output)
+    ]
     for a, b in zip(first, second, strict=True):
         assert (a["content_id"], a["text"], a["seed"]) == (b["content_id"], b["text"], b["seed"])
 
@@ -75,7 +79,9 @@ def test_same_event_same_content(pipeline: Pipeline) -> None:
 def test_recommendation_request_is_keyed_by_user(pipeline: Pipeline) -> None:
     """A ContentRequest for a recommendation is published keyed by user id, text without the id."""
     req = request(kind="recommendation", channel="feed_card", user_id="user-123")
-    env = envelope(PlainAvroCodec("ContentRequest").encode(request_to_avro(req)), topic="content-requests")
+    env = envelope(
+        PlainAvroCodec("ContentRequest").encode(request_to_avro(req)), topic="content-requests"
+    )
     [out] = handle([env], pipeline)
     assert isinstance(out, Output)
     assert out.key == b"user-123"

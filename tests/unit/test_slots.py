@@ -17,7 +17,10 @@ def test_values_come_from_the_request() -> None:
 
 def test_realize_fills_every_item() -> None:
     """Slots of several items resolve to each item's own values."""
-    req = request(kind="recommendation", items=(item(), item(product_id="P2", title="Yoga Mat 6mm", price="29.99")))
+    req = request(
+        kind="recommendation",
+        items=(item(), item(product_id="P2", title="Yoga Mat 6mm", price="29.99")),
+    )
     text, unresolved = realize("Try the {2.title} for ${2.price} or {1.brand} at ${1.price}.", req)
     assert text == "Try the Yoga Mat 6mm for $29.99 or Sonora at $129.99."
     assert unresolved == []

@@ -82,6 +82,7 @@ def evaluate(
                 sampling_seed(req, version, v),
                 MAX_NEW_TOKENS[req.channel],
                 req.locale,
+                allowed_slots(req),
             )
             for v in range(VARIANTS)
         ]

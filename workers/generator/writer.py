@@ -106,7 +106,9 @@ def write_copy(
             text, unresolved = realize(draft, requests[i])
             guards = check_all(text, requests[i])
             if unresolved:
-                guards.insert(0, GuardResult("slots", False, "unresolved: " + ", ".join(unresolved)))
+                guards.insert(
+                    0, GuardResult("slots", False, "unresolved: " + ", ".join(unresolved))
+                )
             if observe is not None:
                 observe(attempt, requests[i], text, guards)
             if passed(guards):
