@@ -12,10 +12,10 @@ from workers.engine import (
     SamplingParams,
 )
 from workers.generator.pipeline import Pipeline
-from workers.generator.writer import PromptJob
+from workers.generator.writer import PromptJob, TextGenerator
 from workers.guards.compliance import ALL_BANNED_TERMS
 from workers.serde import make_codec
-from workers.settings import Settings
+from workers.settings import Settings, TopicSettings
 
 # Sampling (not greedy) so that five variants of a request differ; the per-request seed
 # keeps every variant reproducible. Measured on 24 held-out requests x 5 variants:
@@ -92,22 +92,35 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
     )
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
-    """Everything one generator process needs, built once in main()."""
+def build_pipeline_with(
+    settings: Settings,
+    generator: TextGenerator,
+    topics: TopicSettings | None = None,
+    deterministic: bool = False,
+    kinds: frozenset[str] | None = None,
+) -> Pipeline:
+    """A pipeline around any generator; ``topics`` re-routes outputs (replays)."""
     registry = settings.schema_registry_url
     auth = (
         settings.schema_registry_basic_auth.get_secret_value()
         if settings.schema_registry_basic_auth
         else None
     )
-    generator = OnnxTextGenerator.from_folder(
-        settings.model_dir, runtime_options(settings), settings.max_batch_size
-    )
     return Pipeline(
-        topics=settings.topics,
+        topics=topics or settings.topics,
         product_codec=make_codec("ProductCreated", registry, auth),
         request_codec=make_codec("ContentRequest", registry, auth),
         content_codec=make_codec("GeneratedContent", registry, auth),
         generator=generator,
         max_attempts=settings.max_resample_attempts + 1,
+        deterministic=deterministic,
+        kinds=kinds,
     )
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    """Everything one generator process needs, built once in main()."""
+    generator = OnnxTextGenerator.from_folder(
+        settings.model_dir, runtime_options(settings), settings.max_batch_size
+    )
+    return build_pipeline_with(settings, generator)

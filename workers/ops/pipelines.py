@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.generator.pipeline import Pipeline
+from workers.generator.factory import build_pipeline_with  # noqa: F401 - re-exported
 from workers.generator.writer import TextGenerator
 from workers.ops.fast_generators import CannedTextGenerator, TemplateTextGenerator
 from workers.ops.settings import OpsSettings
-from workers.serde import make_codec
-from workers.settings import Settings, TopicSettings
+from workers.settings import Settings
 
 
 def load_model_generator(settings: Settings, model_dir: Path) -> TextGenerator:
@@ -33,27 +32,3 @@ def make_generator(
     return load_model_generator(settings, model_dir or settings.model_dir)
 
 
-def build_pipeline_with(
-    settings: Settings,
-    generator: TextGenerator,
-    topics: TopicSettings | None = None,
-    deterministic: bool = False,
-    kinds: frozenset[str] | None = None,
-) -> Pipeline:
-    """A pipeline around any generator; ``topics`` re-routes outputs (replays)."""
-    registry = settings.schema_registry_url
-    auth = (
-        settings.schema_registry_basic_auth.get_secret_value()
-        if settings.schema_registry_basic_auth
-        else None
-    )
-    return Pipeline(
-        topics=topics or settings.topics,
-        product_codec=make_codec("ProductCreated", registry, auth),
-        request_codec=make_codec("ContentRequest", registry, auth),
-        content_codec=make_codec("GeneratedContent", registry, auth),
-        generator=generator,
-        max_attempts=settings.max_resample_attempts + 1,
-        deterministic=deterministic,
-        kinds=kinds,
-    )
