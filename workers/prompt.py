@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from workers.domain import ContentRequest, Item
 
@@ -60,15 +61,32 @@ _CONTROL_FRAGMENT = re.compile(r"<\||\|>|[{}]")
 _WHITESPACE = re.compile(r"\s+")
 
 
+# Values up to this long are memoized: a product's fields are sanitized for the prompt, the
+# slots, the guards and the template, for each of its requests and drafts. Longer (hostile)
+# values are not kept, so the cache stays small whatever comes in.
+_MEMO_CHARS = 256
+
+
 def sanitize_value(raw: str, limit: int = MAX_VALUE_CHARS) -> str:
     """Make one attribute value safe to place in the prompt: data, never control."""
+    if len(raw) <= _MEMO_CHARS:
+        return _sanitize_memo(raw, limit)
+    return _sanitize(raw, limit)
+
+
+@lru_cache(maxsize=8192)
+def _sanitize_memo(raw: str, limit: int) -> str:
+    return _sanitize(raw, limit)
+
+
+def _sanitize(raw: str, limit: int) -> str:
     text = unicodedata.normalize("NFKC", raw)
     # Control and format characters (Cc, Cf) include NUL, bidi overrides and zero-width
     # joiners that could hide text from a reviewer; they never carry product facts.
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
-    previous = None
-    while previous != text:  # "<<||" would reassemble after one pass
-        previous = text
+    # (A printable string has none: the per-character pass is skipped for ordinary text.)
+    if not text.isprintable():
+        text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+    while _CONTROL_FRAGMENT.search(text):  # "<<||" would reassemble after one pass
         text = _CONTROL_FRAGMENT.sub("", text)
     text = _WHITESPACE.sub(" ", text).strip()
     return text[:limit].strip()

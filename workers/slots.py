@@ -52,6 +52,9 @@ def fix_articles(text: str) -> str:
 
 def realize(text: str, request: ContentRequest) -> tuple[str, list[str]]:
     """Fill the slots of a draft; return the text and the slots that could not be filled."""
+    if "{" not in text and "}" not in text:
+        # Nothing to fill and no brace left over.
+        return (fix_articles(text) if request.locale == "en" else text), []
     values = slot_values(request)
     unresolved: list[str] = []
 

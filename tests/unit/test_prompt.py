@@ -54,3 +54,10 @@ def test_any_title_yields_exactly_one_of_each_header_token(title: str) -> None:
     for token in ("<|bos|>", "<|task|>", "<|locale|>", "<|channel|>", "<|persona|>", COPY):
         assert prompt.count(token) == 1
     assert all(prompt.count(t) <= 20 for t in SPECIAL_TOKENS)
+
+
+def test_long_values_are_cleaned_like_short_ones() -> None:
+    """Values too long to memoize get the same cleaning as short ones."""
+    piece = "a\x00b<|c|>"
+    assert sanitize_value(piece) == sanitize_value(piece) == "a bc"
+    assert sanitize_value(piece * 40, 10_000) == "a bc" * 40

@@ -74,3 +74,9 @@ def test_articles_are_fixed_both_ways() -> None:
     req = request(items=(item(attributes={"size": "50g", "memory": "8GB"}),))
     text, _ = realize("With an {1.size} jar and a {1.memory} chip.", req)
     assert text == "With a 50g jar and an 8GB chip."
+
+
+def test_a_draft_without_slots_is_kept_with_articles_fixed() -> None:
+    """No slot and no brace: nothing to fill, nothing unresolved, articles still fixed."""
+    assert realize("Meet a Oatmeal classic.", request()) == ("Meet an Oatmeal classic.", [])
+    assert realize("Meet a Oatmeal {classic.", request())[1] != []

@@ -33,6 +33,7 @@ from workers.guards.result import GuardResult, listing
 
 NAME = "compliance"
 
+# fmt: off
 _ZH_TERMS: tuple[str, ...] = (
     # Art. 9 (3): 最 + superlative. Not "最" alone, nor 最近/最终/最初/最后/最多/最少.
     "最佳", "最具", "最爱", "最赚", "最优", "最优秀", "最好", "最大", "最大程度", "最高",
@@ -78,6 +79,7 @@ _EN_TERMS: tuple[str, ...] = (
     "cure", "cures", "cured", "cure-all", "heals", "no side effects", "clinically proven",
     "scientifically proven", "doctor recommended", "FDA approved", "FDA-approved",
 )
+# fmt: on
 
 BANNED_TERMS: dict[Locale, tuple[str, ...]] = {"zh": _ZH_TERMS, "en": _EN_TERMS}
 
@@ -99,10 +101,29 @@ def _squeezed(term: str) -> str:
     return squeeze(term)
 
 
+@cache
+def _any_term(terms: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """One pattern for all ASCII terms (on folded text) and one for the rest (on squeezed).
+
+    An alternation matches somewhere exactly when one of its terms does, so these answer
+    "is any term here?" in one pass; the per-term loop runs only for text that has a hit.
+    """
+    ascii_terms = [_ascii_pattern(t).pattern for t in terms if t.strip() and t.isascii()]
+    other = [re.escape(_squeezed(t)) for t in terms if t.strip() and not t.isascii()]
+    never = r"(?!)"
+    return (
+        re.compile("|".join(f"(?:{p})" for p in ascii_terms) or never),
+        re.compile("|".join(other) or never),
+    )
+
+
 def banned_terms_in(text: str, terms: tuple[str, ...] = ALL_BANNED_TERMS) -> list[str]:
     """The banned terms that occur in ``text``, as listed (not as written in the text)."""
     folded = fold(text)
     squeezed = squeeze(text)
+    any_ascii, any_other = _any_term(terms)
+    if not any_ascii.search(folded) and not any_other.search(squeezed):
+        return []
     hits: list[str] = []
     for term in terms:
         if not term.strip():

@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 
 from workers.domain import ContentRequest, Item
 from workers.guards._text import ASCII_ALNUM, normalize
@@ -97,9 +98,32 @@ def _name_forms(field: str) -> set[str]:
     return forms
 
 
-def _item_fields(item: Item) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _ItemFacts:
+    """An item's fields in a hashable form, so the support of equal items is built once."""
+
+    title: str
+    brand: str
+    category_path: tuple[str, ...]
+    price: str
+    currency: str
+    attributes: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, item: Item) -> _ItemFacts:
+        return cls(
+            item.title,
+            item.brand,
+            tuple(item.category_path),
+            item.price,
+            item.currency,
+            tuple(item.attributes.items()),
+        )
+
+
+def _item_fields(item: _ItemFacts) -> list[str]:
     raw = [item.title, item.brand, *item.category_path, item.price, item.currency]
-    for key, value in item.attributes.items():
+    for key, value in item.attributes:
         raw += [key, value]
     return [normalize(field) for field in raw]
 
@@ -113,15 +137,24 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def build_support(request: ContentRequest, brands: BrandGroups = KNOWN_BRANDS) -> Support:
-    """Collect what ``request``'s items state, read the way ``check_facts`` reads copy."""
+    """Collect what ``request``'s items state, read the way ``check_facts`` reads copy.
+
+    Memoized on the items' data: a product's description and ad, and every re-sampled draft
+    of one request, are checked against the same support.
+    """
+    return _support_of(tuple(_ItemFacts.of(item) for item in request.items), brands)
+
+
+@lru_cache(maxsize=1024)
+def _support_of(items: tuple[_ItemFacts, ...], brands: BrandGroups) -> Support:
     # The number of items the model was shown is a fact too ("3 picks for you").
-    shown = min(len(request.items), MAX_ITEMS)
+    shown = min(len(items), MAX_ITEMS)
     numbers: set[Decimal] = {Decimal(shown)} if shown else set()
     prices: set[tuple[Decimal, str]] = set()
     quantities: set[tuple[str, Decimal]] = set()
     names: set[str] = set()
     corpus: list[str] = []
-    for item in request.items:
+    for item in items:
         currency = currency_code(normalize(item.currency))
         names |= currency_words(currency)
         # Prices are read strictly: "129.99" vouches for 129.99, never for 99.
@@ -138,7 +171,7 @@ def build_support(request: ContentRequest, brands: BrandGroups = KNOWN_BRANDS) -
             numbers |= {p.value for p in found_prices} | {q.value for q in found_quantities}
             prices |= {(p.value, c) for p in found_prices for c in p.currencies}
             quantities |= {q.key for q in found_quantities}
-        for key, value in item.attributes.items():
+        for key, value in item.attributes:
             key, value = normalize(key), normalize(value)
             # "battery_mah": "5000" states 5000 mAh, "原价": "299" a price.
             if _BARE_NUMBER.fullmatch(value):
@@ -148,29 +181,81 @@ def build_support(request: ContentRequest, brands: BrandGroups = KNOWN_BRANDS) -
                 prices |= {(v, currency) for _, v in find_numbers(value)}
     text = "\n".join(corpus)
     cjk: set[str] = set()
-    for group in brands:
-        if any(_alias_in(alias, text, names) for alias in group):
-            for alias in group:
-                names |= _name_forms(normalize(alias))
-                if not alias.isascii():
-                    cjk.add(normalize(alias).casefold())
-    return Support(frozenset(numbers), frozenset(prices), frozenset(quantities),
-                   frozenset(names), frozenset(cjk))
+    table = _brand_table(brands)
+    named = {i for needle in names & table.ascii_index.keys() for i in table.ascii_index[needle]}
+    named |= {i for needle, i in table.cjk_needles if needle in text}
+    for i in sorted(named):
+        names |= table.groups[i].name_forms
+        cjk |= table.groups[i].cjk
+    return Support(
+        frozenset(numbers),
+        frozenset(prices),
+        frozenset(quantities),
+        frozenset(names),
+        frozenset(cjk),
+    )
 
 
-def _alias_in(alias: str, corpus: str, names: set[str]) -> bool:
-    """Whether a request mentions brand ``alias``."""
-    folded = normalize(alias).casefold()
-    if alias.isascii():
-        return "".join(_PIECE.findall(folded)) in names
-    return folded in corpus
+@dataclass(frozen=True, slots=True)
+class _BrandGroup:
+    name_forms: frozenset[str]  # what naming any alias of the group vouches for
+    cjk: frozenset[str]  # the group's folded non-ASCII aliases
+
+
+@dataclass(frozen=True, slots=True)
+class _BrandTable:
+    groups: tuple[_BrandGroup, ...]
+    # A request mentions a group when a name form of the request equals the letter/digit
+    # pieces of one of its ASCII aliases, or its text holds one of its non-ASCII aliases.
+    ascii_index: dict[str, tuple[int, ...]]
+    cjk_needles: tuple[tuple[str, int], ...]
+    words: frozenset[str]  # folded ASCII aliases that are one token ("bose", "thinkpad")
+    cjk: tuple[str, ...]  # every folded non-ASCII alias, as the last pass looks for them
+
+
+@cache
+def _brand_table(brands: BrandGroups) -> _BrandTable:
+    """Everything the guard reads from a brand list, computed once per list.
+
+    The list is constant in production; normalising every alias on every check was most of
+    this guard's cost (and the guard is most of the cost of writing a text).
+    """
+    groups = []
+    ascii_index: dict[str, list[int]] = {}
+    cjk_needles: list[tuple[str, int]] = []
+    for index, group in enumerate(brands):
+        forms: set[str] = set()
+        cjk: set[str] = set()
+        for alias in group:
+            norm = normalize(alias)
+            folded = norm.casefold()
+            forms |= _name_forms(norm)
+            if alias.isascii():
+                ascii_index.setdefault("".join(_PIECE.findall(folded)), []).append(index)
+            else:
+                cjk_needles.append((folded, index))
+                cjk.add(folded)
+        groups.append(_BrandGroup(frozenset(forms), frozenset(cjk)))
+    words = frozenset(
+        normalize(alias).casefold()
+        for group in brands
+        for alias in group
+        if alias.isascii() and _TOKEN.fullmatch(normalize(alias))
+    )
+    cjk_all = tuple(
+        normalize(alias).casefold() for group in brands for alias in group if not alias.isascii()
+    )
+    return _BrandTable(
+        tuple(groups),
+        {needle: tuple(dict.fromkeys(ids)) for needle, ids in ascii_index.items()},
+        tuple(cjk_needles),
+        words,
+        cjk_all,
+    )
 
 
 def _brand_words(brands: BrandGroups) -> frozenset[str]:
-    return frozenset(
-        normalize(alias).casefold() for group in brands for alias in group
-        if alias.isascii() and _TOKEN.fullmatch(normalize(alias))
-    )
+    return _brand_table(brands).words
 
 
 def looks_like_name(part: str, brand_words: Iterable[str] = ()) -> bool:
@@ -240,10 +325,9 @@ def unsupported_facts(
 
     folded = normalize(text).casefold()
     bad += [
-        alias for group in brands for alias in group
-        if not alias.isascii()
-        and normalize(alias).casefold() in folded
-        and normalize(alias).casefold() not in support.cjk_brands
+        alias
+        for alias in _brand_table(brands).cjk
+        if alias in folded and alias not in support.cjk_brands
     ]
     return bad
 

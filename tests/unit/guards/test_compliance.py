@@ -134,3 +134,15 @@ def test_brief_terms_are_listed() -> None:
 def test_bare_zui_is_not_banned() -> None:
     """"最" alone is not a term: it would ban 最近 (recently) at decode time too."""
     assert "最" not in ALL_BANNED_TERMS
+
+
+def test_every_listed_term_is_found_in_running_text() -> None:
+    """The one-pass pre-check never hides a term: each one is found inside a sentence."""
+    for term in ALL_BANNED_TERMS:
+        assert term in banned_terms_in(f"Nice {term} here"), term
+
+
+def test_a_custom_term_list_is_checked_on_its_own() -> None:
+    """Another list gets its own pre-check: its terms are found, the default ones are not."""
+    assert banned_terms_in("a rare find", ("rare",)) == ["rare"]
+    assert banned_terms_in("the best find", ("rare",)) == []

@@ -193,3 +193,20 @@ def test_looks_like_name(word: str, name: bool) -> None:
     from workers.guards.facts import _brand_words
 
     assert looks_like_name(word, _brand_words(KNOWN_BRANDS)) is name
+
+
+def test_support_is_built_from_each_requests_own_items() -> None:
+    """Requests whose items differ in one value never share what they vouch for."""
+    long_battery = make_request(make_item(attributes={"battery": "35 hours"}))
+    short_battery = make_request(make_item(attributes={"battery": "20 hours"}))
+    assert check_facts("35 hours of play.", long_battery).passed
+    assert not check_facts("35 hours of play.", short_battery).passed
+    assert check_facts("35 hours of play.", long_battery).passed
+
+
+def test_a_brand_alias_in_the_request_supports_its_other_aliases() -> None:
+    """An item by 索尼 vouches for "Sony"; an item by another brand does not."""
+    sony = make_request(make_item(brand="索尼"))
+    other = make_request(make_item(brand="Sonora"))
+    assert check_facts("Sony sound, all day.", sony).passed
+    assert not check_facts("Sony sound, all day.", other).passed
