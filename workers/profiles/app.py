@@ -9,6 +9,13 @@ Tables (in-memory store, so state after a restart comes from the changelog topic
 
 The agents only turn faust events into ``Envelope``s, call ``ProfileEngine`` and send what
 it returns; the engine never raises for bad input, so an agent never dies quietly on it.
+
+Behavior is taken in batches (``stream.take_events``): the engine writes each changed
+profile and co-occurrence entry once per batch, and every table write is a changelog record
+that faust serializes and produces, so per-event writes would cost more than the update
+itself. faust acks a batch's events only after the agent is done with the batch, so their
+offsets are committed after the table writes were handed to the producer, as with per-event
+processing.
 """
 
 from __future__ import annotations
@@ -16,16 +23,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import faust
 import structlog
 from confluent_kafka.admin import AdminClient
 from faust.serializers import codecs
+from faust.streams import _current_event
 
 from workers.envelope import Envelope
 from workers.errors import Fatal
@@ -87,7 +98,27 @@ def envelope_of(message: Any) -> Envelope:
     )
 
 
-def _faust_options(settings: Settings, cfg: ProfilesConfig, partitions: int) -> dict[str, Any]:
+def by_partition(events: Sequence[Any]) -> list[list[Any]]:
+    """A batch of faust events split per source partition, each part in arrival order."""
+    parts: dict[int, list[Any]] = {}
+    for event in events:
+        parts.setdefault(event.message.partition, []).append(event)
+    return list(parts.values())
+
+
+def set_current_event(event: Any) -> None:
+    """Make ``event`` faust's current event in this task.
+
+    A table write goes to the changelog partition of the current event. Inside a batch
+    from ``take_events`` faust sets none (the stream is drained by another task), so the
+    agent names one event of the partition whose keys it is about to write.
+    """
+    _current_event.set(weakref.ref(event))
+
+
+def _faust_options(
+    settings: Settings, cfg: ProfilesConfig, partitions: int, datadir: str | None = None
+) -> dict[str, Any]:
     options: dict[str, Any] = {
         "broker": f"kafka://{settings.bootstrap_servers}",
         "store": "memory://",
@@ -101,6 +132,8 @@ def _faust_options(settings: Settings, cfg: ProfilesConfig, partitions: int) -> 
         "broker_session_timeout": cfg.session_timeout_s,
         "broker_heartbeat_interval": min(3.0, cfg.session_timeout_s / 3),
     }
+    if datadir is not None:
+        options["datadir"] = datadir  # faust's default is "<app id>-data" in the cwd
     if settings.sasl_mechanism and settings.sasl_username and settings.sasl_password:
         options["broker_credentials"] = faust.SASLCredentials(
             username=settings.sasl_username,
@@ -111,10 +144,10 @@ def _faust_options(settings: Settings, cfg: ProfilesConfig, partitions: int) -> 
 
 
 def build_app(
-    settings: Settings, cfg: ProfilesConfig, partitions: int
+    settings: Settings, cfg: ProfilesConfig, partitions: int, datadir: str | None = None
 ) -> tuple[faust.App, ProfileEngine]:
     """A faust app wired to a fresh engine; nothing runs until a worker starts it."""
-    app = faust.App(cfg.app_id, **_faust_options(settings, cfg, partitions))
+    app = faust.App(cfg.app_id, **_faust_options(settings, cfg, partitions, datadir))
     topics = settings.topics
     registry = settings.schema_registry_url
     basic_auth = settings.schema_registry_basic_auth
@@ -157,8 +190,16 @@ def build_app(
             await send_all(engine.on_product(envelope_of(event.message)))
 
     async def on_behavior(stream: faust.StreamT[Any]) -> None:
-        async for event in stream.events():
-            await send_all(engine.on_behavior(envelope_of(event.message), now_ms()))
+        # take_events is on faust.Stream, not on the StreamT protocol agents are typed with.
+        batches = cast(faust.Stream[Any], stream).take_events(
+            cfg.batch_max, within=cfg.batch_within_s
+        )
+        async for events in batches:
+            now = now_ms()
+            for part in by_partition(events):
+                set_current_event(part[-1])  # the changelog partition of the writes below
+                envelopes = [envelope_of(event.message) for event in part]
+                await send_all(engine.on_behavior_batch(envelopes, now))
 
     async def flush() -> None:
         await send_all(engine.flush(now_ms()))
@@ -200,6 +241,7 @@ class ProfilesWorker:
         self.partitions = partitions or cfg.partitions
         self.ready = threading.Event()
         self.engine: ProfileEngine | None = None
+        self.datadir: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def run(self, stop: threading.Event) -> Metrics:
@@ -209,7 +251,21 @@ class ProfilesWorker:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
-        app, engine = build_app(self.settings, self.cfg, partitions)
+        # State is in memory (recovered from the changelogs), so faust's data directory
+        # holds nothing worth keeping: a temporary one, removed on the way out.
+        owned = self.cfg.data_dir is None
+        datadir = self.cfg.data_dir or tempfile.mkdtemp(prefix=f"{self.cfg.app_id}-")
+        self.datadir = datadir
+        try:
+            return self._run(loop, stop, partitions, datadir)
+        finally:
+            if owned:
+                shutil.rmtree(datadir, ignore_errors=True)
+
+    def _run(
+        self, loop: asyncio.AbstractEventLoop, stop: threading.Event, partitions: int, datadir: str
+    ) -> Metrics:
+        app, engine = build_app(self.settings, self.cfg, partitions, datadir)
         self.engine = engine
         worker = _EmbeddedWorker(
             app,

@@ -1,31 +1,45 @@
 """Benchmarks of the profile stage: events/s, the same next to a raw Kafka consume, memory.
 
+The profile stage is what the worker's behavior agent runs per batch:
+``ProfileEngine.on_behavior_batch`` (decode, profile update, co-occurrence, triggers, one
+table write per changed key), here over dict state. The narrower "decode + profile update"
+figure (decode and ``logic.apply_event`` only) is printed beside it. With ``worker=True``
+the faust worker itself runs against the broker, so faust's own per-event cost and the
+changelog writes of its tables are measured too, next to a raw consume with aiokafka, the
+client faust uses.
+
 All figures come from one run on one process; the machine is shared, so ratios measured
 side by side say more than absolute numbers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
 import random
 import statistics
+import threading
 import time
 import timeit
 import tracemalloc
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from workers.envelope import Envelope
 from workers.profiles.catalog import CatalogIndex
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.decode import decode_behavior
+from workers.profiles.engine import Codecs, ProfileEngine, State
 from workers.profiles.logic import apply_event
 from workers.profiles.records import CatalogEntry, Profile, interned, new_profile
 from workers.profiles.simulate import make_catalog
 from workers.serde import PlainAvroCodec
+from workers.settings import Settings, TopicSettings
 
 # A realistic mix: mostly views, few purchases, a trickle of searches and impressions.
 _MIX: tuple[tuple[str, float], ...] = (
@@ -78,8 +92,47 @@ def make_workload(events: int, users: int, seed: int = 3) -> Workload:
     return Workload([p.entry for p in products], values, users)
 
 
+def product_record(entry: CatalogEntry) -> dict[str, Any]:
+    """The ProductCreated record of a catalog entry (to send the catalog to a worker)."""
+    return {
+        **entry,
+        "event_id": f"pc-{entry['product_id']}",
+        "price": Decimal(entry["price"]),
+        "emitted_at": entry["created_at"],
+    }
+
+
+class ProfileStage:
+    """The engine over dict state, fed batches of envelopes: what the worker's agent runs."""
+
+    def __init__(self, workload: Workload, cfg: ProfilesConfig, partitions: int = 3) -> None:
+        codecs = Codecs(
+            behavior=PlainAvroCodec("UserBehavior"),
+            product=PlainAvroCodec("ProductCreated"),
+            request=PlainAvroCodec("ContentRequest"),
+        )
+        self.engine = ProfileEngine(cfg, State(), TopicSettings(), codecs, partitions)
+        for entry in workload.catalog:
+            self.engine.state.catalog[entry["product_id"]] = entry
+            self.engine.index.add(entry)
+        self.batch = cfg.batch_max
+
+    @property
+    def profiles(self) -> dict[str, Profile]:
+        return self.engine.state.profiles  # type: ignore[return-value]
+
+    def __call__(self, envelopes: Sequence[Envelope], now_ms: int) -> None:
+        step, run = self.batch, self.engine.on_behavior_batch
+        for i in range(0, len(envelopes), step):
+            run(envelopes[i : i + step], now_ms)
+
+
+def envelopes_of(values: Sequence[bytes], topic: str = "user-behavior") -> list[Envelope]:
+    return [Envelope(topic, 0, i, None, v, (), 0) for i, v in enumerate(values)]
+
+
 class Stage:
-    """decode + the plain update function, over dict state: what the benchmark times."""
+    """decode + the plain update function over dict state (no co-occurrence, no triggers)."""
 
     def __init__(self, workload: Workload, cfg: ProfilesConfig) -> None:
         self.cfg = cfg
@@ -111,6 +164,14 @@ def time_stage(values: Sequence[bytes], stage: Callable[[bytes, int], None]) -> 
     return len(values) / (time.perf_counter() - start)
 
 
+def time_batches(envelopes: Sequence[Envelope], stage: ProfileStage) -> float:
+    """Events per second of the engine stage over in-memory envelopes."""
+    now = int(time.time() * 1000)
+    start = time.perf_counter()
+    stage(envelopes, now)
+    return len(envelopes) / (time.perf_counter() - start)
+
+
 def produce_values(conf: dict[str, Any], topic: str, values: Sequence[bytes]) -> None:
     from confluent_kafka import Producer
 
@@ -127,10 +188,10 @@ def produce_values(conf: dict[str, Any], topic: str, values: Sequence[bytes]) ->
 
 
 def time_consume(
-    conf: dict[str, Any], topic: str, count: int, handle: Callable[[bytes, int], None] | None
+    conf: dict[str, Any], topic: str, count: int, handle: ProfileStage | None
 ) -> float:
     """Events per second reading ``count`` records from the start (assign, no group join),
-    with ``handle`` applied to each value when given."""
+    with ``handle`` applied to each fetched batch when given."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer(
@@ -153,13 +214,10 @@ def time_consume(
             continue
         if not start:
             start = time.perf_counter()  # from the first record: not the connection set-up
-        for msg in batch:
-            if msg.error():
-                continue
-            value = msg.value()
-            if handle is not None and value is not None:
-                handle(value, now)
-            seen += 1
+        good = [msg for msg in batch if not msg.error()]
+        if handle is not None:
+            handle([Envelope.from_message(msg) for msg in good], now)
+        seen += len(good)
     elapsed = time.perf_counter() - start
     consumer.close()
     if seen < count:
@@ -198,16 +256,149 @@ def measure_memory(stage: Stage, profiles: int) -> MemoryFigures:
     return MemoryFigures(profiles, (after - before) / profiles, size)
 
 
+def time_consume_aiokafka(bootstrap: str, topic: str, partitions: int, count: int) -> float:
+    """Events per second reading ``count`` records from the start with aiokafka (the client
+    faust uses), no processing: the ceiling of any faust worker on this machine."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def _run() -> float:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tps = [TopicPartition(topic, p) for p in range(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            seen, start = 0, 0.0
+            deadline = time.monotonic() + 120
+            while seen < count and time.monotonic() < deadline:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+                if batches and not start:
+                    start = time.perf_counter()
+                seen += sum(len(msgs) for msgs in batches.values())
+            elapsed = time.perf_counter() - start
+        finally:
+            await consumer.stop()
+        if seen < count:
+            raise RuntimeError(f"aiokafka consumed {seen} of {count} benchmark records")
+        return seen / elapsed
+
+    return asyncio.run(_run())
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFigures:
+    """The faust worker against the broker, and aiokafka's raw consume, in one run."""
+
+    events: int
+    batch_max: int
+    worker_rate: float
+    aiokafka_raw_rate: float
+    changelog_records: int
+
+    @property
+    def ratio(self) -> float:
+        return self.worker_rate / self.aiokafka_raw_rate
+
+
+def measure_worker(
+    settings: Settings, workload: Workload, cfg: ProfilesConfig, partitions: int = 3
+) -> WorkerFigures:
+    """Run ``ProfilesWorker`` (faust, changelogged tables) over the workload on fresh topics:
+    events/s from its first processed event to its last, from the engine's own counter."""
+    from confluent_kafka.admin import AdminClient
+
+    from workers.kafka.topics import ensure_topics
+    from workers.profiles.app import ProfilesWorker
+
+    conf: dict[str, Any] = dict(settings.kafka_common())
+    tag = uuid.uuid4().hex[:8]
+    topics = settings.topics.model_copy(
+        update={
+            name: f"bench-{name.replace('_', '-')}-{tag}"
+            for name in ("product_created", "user_behavior", "content_requests", "dead_letter")
+        }
+    )
+    ensure_topics(conf, [topics.user_behavior], partitions=partitions)
+    ensure_topics(conf, [topics.product_created, topics.content_requests, topics.dead_letter])
+    codec = PlainAvroCodec("ProductCreated")
+    products = [codec.encode(product_record(e)) for e in workload.catalog]
+    produce_values(conf, topics.product_created, products)
+    produce_values(conf, topics.user_behavior, workload.values)
+    count = len(workload.values)
+    raw = time_consume_aiokafka(
+        settings.bootstrap_servers, topics.user_behavior, partitions, count
+    )
+
+    worker_cfg = cfg.model_copy(update={"app_id": f"bench-profiles-{tag}"})
+    worker = ProfilesWorker(settings.model_copy(update={"topics": topics}), worker_cfg, partitions)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def _run() -> None:
+        try:
+            worker.run(stop)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=_run, daemon=True)
+    thread.start()
+    try:
+        if not worker.ready.wait(120):
+            raise RuntimeError(f"worker not ready: {errors!r}")
+        first = last = 0.0
+        done = 0
+        deadline = time.monotonic() + 600
+        while done < count and time.monotonic() < deadline and not errors:
+            done = worker.call(lambda e: e.metrics.behavior_events)
+            now = time.perf_counter()
+            if done and not first:
+                first, first_done = now, done
+            last = now
+            time.sleep(0.05)
+        if done < count:
+            raise RuntimeError(f"worker processed {done} of {count} events: {errors!r}")
+        rate = (count - first_done) / (last - first) if last > first else float("nan")
+    finally:
+        stop.set()
+        thread.join(60)
+    records = _topic_size(conf, f"{worker_cfg.app_id}-profiles-changelog")
+    admin = AdminClient(conf)
+    ours = [t for t in admin.list_topics(timeout=10).topics if tag in t]
+    if ours:
+        admin.delete_topics(ours)
+    return WorkerFigures(count, cfg.batch_max, rate, raw, records)
+
+
+def _topic_size(conf: dict[str, Any], topic: str) -> int:
+    """Records in a topic (sum of high watermarks: nothing is compacted this soon)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({**conf, "group.id": f"bench-{uuid.uuid4().hex[:8]}"})
+    try:
+        md = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if md is None or md.error is not None:
+            return 0
+        total = 0
+        for p in md.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            total += high - low
+        return total
+    finally:
+        consumer.close()
+
+
 @dataclass(frozen=True, slots=True)
 class BenchResult:
     events: int
     stage_rates: list[float]
+    update_rates: list[float]
     raw_consume_rates: list[float]
     consume_stage_rates: list[float]
     memory: MemoryFigures
     mean_events_per_user: float
     calibration_us: float
     load_average: float
+    workers: list[WorkerFigures]
 
     @property
     def stage_rate(self) -> float:
@@ -236,18 +427,26 @@ def run_bench(
     kafka_conf: dict[str, Any] | None = None,
     topic_prefix: str = "bench-profiles",
     rounds: int = 3,
+    worker_settings: Settings | None = None,
+    worker_events: int = 50_000,
+    worker_batches: Sequence[int] = (1, 500),
 ) -> BenchResult:
     """Stage rate in memory; then, with a broker, raw consume vs consume + stage, alternated
-    ``rounds`` times so both see the same machine weather."""
+    ``rounds`` times so both see the same machine weather; then, with ``worker_settings``,
+    the faust worker once per batch size in ``worker_batches``."""
     cfg = ProfilesConfig()
     workload = make_workload(events, users)
-    warm = Stage(workload, cfg)
-    time_stage(workload.values[: min(20_000, events)], warm)  # imports, caches, branch warm-up
-    stage_rates = []
-    stage = warm
+    envelopes = envelopes_of(workload.values)
+    warm = min(20_000, events)
+    time_batches(envelopes[:warm], ProfileStage(workload, cfg))  # imports, caches, warm-up
+    time_stage(workload.values[:warm], Stage(workload, cfg))
+    stage_rates: list[float] = []
+    update_rates: list[float] = []
+    stage = Stage(workload, cfg)
     for _ in range(rounds):
+        stage_rates.append(time_batches(envelopes, ProfileStage(workload, cfg)))
         stage = Stage(workload, cfg)
-        stage_rates.append(time_stage(workload.values, stage))
+        update_rates.append(time_stage(workload.values, stage))
     raw: list[float] = []
     full: list[float] = []
     if kafka_conf is not None:
@@ -258,17 +457,25 @@ def run_bench(
         produce_values(kafka_conf, topic, workload.values)
         for _ in range(rounds):
             raw.append(time_consume(kafka_conf, topic, events, None))
-            full.append(time_consume(kafka_conf, topic, events, Stage(workload, cfg)))
+            full.append(time_consume(kafka_conf, topic, events, ProfileStage(workload, cfg)))
+    workers: list[WorkerFigures] = []
+    if worker_settings is not None:
+        small = make_workload(min(worker_events, events), users)
+        for batch in worker_batches:
+            wcfg = cfg.model_copy(update={"batch_max": batch})
+            workers.append(measure_worker(worker_settings, small, wcfg))
     memory = measure_memory(stage, memory_profiles)
     return BenchResult(
         events=events,
         stage_rates=stage_rates,
+        update_rates=update_rates,
         raw_consume_rates=raw,
         consume_stage_rates=full,
         memory=memory,
         mean_events_per_user=events / max(1, len(stage.profiles)),
         calibration_us=calibrate(),
         load_average=os.getloadavg()[0],
+        workers=workers,
     )
 
 
@@ -280,17 +487,25 @@ def render(result: BenchResult) -> str:
     lines = [
         f"machine: sum(range(1000)) takes {result.calibration_us:.1f} us; "
         f"load average {result.load_average:.1f} on {os.cpu_count()} CPUs",
-        f"profile stage (decode + update function): {_rates(result.stage_rates)} "
-        f"({result.events:,} events, {result.mean_events_per_user:.0f} per user, one process, "
+        f"profile stage (engine: decode + profile + co-occurrence + triggers, dict state): "
+        f"{_rates(result.stage_rates)} ({result.events:,} events, "
+        f"{result.mean_events_per_user:.0f} per user, one process, "
         f"{len(result.stage_rates)} rounds)",
+        f"  of which decode + profile update alone:  {_rates(result.update_rates)}",
     ]
     if result.ratio is not None:
         lines += [
             f"raw consume (confluent-kafka, same run): {_rates(result.raw_consume_rates)}",
-            f"consume + decode + update:               {_rates(result.consume_stage_rates)}",
+            f"consume + profile stage:                 {_rates(result.consume_stage_rates)}",
             f"ratio (consume + stage) / raw consume:   median {result.ratio:.3f} "
             f"(rounds: {', '.join(f'{r:.3f}' for r in result.ratios)})",
         ]
+    for w in result.workers:
+        lines.append(
+            f"faust worker, batch {w.batch_max}: {w.worker_rate:,.0f} events/s over "
+            f"{w.events:,} events; raw consume (aiokafka, same run) {w.aiokafka_raw_rate:,.0f}"
+            f" events/s; ratio {w.ratio:.3f}; {w.changelog_records:,} profile changelog records"
+        )
     m = result.memory
     lines += [
         f"state memory: {m.bytes_per_profile:,.0f} bytes/profile (tracemalloc over "

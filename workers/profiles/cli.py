@@ -83,14 +83,29 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-kafka", action="store_true", help="skip the consume comparison (no broker)"
     )
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="also run the faust worker against the broker (per-event and batched)",
+    )
+    parser.add_argument("--worker-events", type=int, default=50_000)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from workers.profiles.bench import render, run_bench
     from workers.settings import Settings
 
-    conf = None if args.no_kafka else dict(Settings().kafka_common())
-    result = run_bench(args.events, args.users, args.memory_profiles, conf, rounds=args.rounds)
+    settings = None if args.no_kafka else Settings()
+    conf = None if settings is None else dict(settings.kafka_common())
+    result = run_bench(
+        args.events,
+        args.users,
+        args.memory_profiles,
+        conf,
+        rounds=args.rounds,
+        worker_settings=settings if args.worker else None,
+        worker_events=args.worker_events,
+    )
     print(render(result))
     return 0
 

@@ -20,6 +20,15 @@ class ProfilesConfig(BaseSettings):
         default=None, description="changelog partitions; None = those of the behavior topic"
     )
     faust_loglevel: str = "warning"
+    data_dir: str | None = Field(
+        default=None, description="faust's data directory; None = a temporary one, removed"
+    )
+    batch_max: int = Field(
+        default=500, ge=1, description="behavior events per batch (one table write per key)"
+    )
+    batch_within_s: float = Field(
+        default=0.05, gt=0, description="a batch that is not full goes after this"
+    )
     commit_interval_s: float = 2.8
     session_timeout_s: float = Field(
         default=60.0, ge=6.0, description="a dead worker's partitions move after this"

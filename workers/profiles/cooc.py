@@ -10,6 +10,7 @@ its 1/W of the users: a sample, which is what counts need.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import islice
 
 from workers.profiles.logic import decay_factor
 from workers.profiles.records import CoEntry, new_co_entry
@@ -34,8 +35,12 @@ def add_pairs(entry: CoEntry, kind: str, others: Iterable[str], cap: int) -> Non
     for other in others:
         counts[other] = counts.get(other, 0.0) + 1.0
     while len(counts) > cap:
-        # Keep the strongest neighbours; an item-item list is only read from the top.
-        del counts[min(counts, key=counts.__getitem__)]
+        # Keep the strongest neighbours; an item-item list is only read from the top. Among
+        # equals the oldest goes: the first key holding the least count. Found with C-level
+        # scans (a full list meets this on nearly every new pair): a key function or a
+        # Python loop would cost a Python step per neighbour.
+        values = list(counts.values())
+        del counts[next(islice(counts, values.index(min(values)), None))]
 
 
 def add_popularity(entry: CoEntry, weight: float, ts_ms: int, half_life_ms: float) -> None:

@@ -3,12 +3,15 @@
 ``app.py`` backs the mappings with faust tables (changelogged) and sends what comes out;
 unit tests and the benchmark back them with plain dicts. Every table write is a plain
 ``mapping[key] = value`` after the value was changed, because that assignment is what a
-faust table turns into a changelog record.
+faust table turns into a changelog record. Profiles and co-occurrence entries are changed in
+place as events arrive and written once at the end of each call (``on_behavior_batch``): on
+a faust table each write is a changelog record carrying the whole value, so a user with five
+events in a batch costs one record, not five, and a popular product's entry one per batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
@@ -26,7 +29,6 @@ from workers.profiles.cooc import (
     add_pairs,
     add_popularity,
     co_key,
-    get_or_new,
     popularity_at,
 )
 from workers.profiles.decode import decode_behavior, decode_product
@@ -34,7 +36,14 @@ from workers.profiles.logic import Outcome, apply_event
 from workers.profiles.metrics import Metrics
 from workers.profiles.persona import persona_of
 from workers.profiles.recommend import TableSignals, recommend
-from workers.profiles.records import Behavior, CatalogEntry, CoEntry, Profile, new_profile
+from workers.profiles.records import (
+    Behavior,
+    CatalogEntry,
+    CoEntry,
+    Profile,
+    new_co_entry,
+    new_profile,
+)
 from workers.profiles.triggers import Debouncer, Pending, Trigger, trigger_for
 from workers.serde import Codec
 from workers.settings import TopicSettings
@@ -97,6 +106,10 @@ class ProfileEngine:
         self.signals = TableSignals(state.catalog, state.co, self.index, self.partitions)
         self._ranked_at_ms = -1
         self._ranked_co_size = -1
+        # Values changed since the last write-back, and whether a batch defers it.
+        self._dirty_profiles: dict[str, Profile] = {}
+        self._dirty_co: dict[str, CoEntry] = {}
+        self._in_batch = False
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -115,17 +128,48 @@ class ProfileEngine:
 
     def on_behavior(self, env: Envelope, now_ms: int) -> list[Produce]:
         """Fold one behavior event into state; may open or extend a trigger window."""
-        self.metrics.behavior_events += 1
+        return self.on_behavior_batch((env,), now_ms)
+
+    def on_behavior_batch(self, envs: Sequence[Envelope], now_ms: int) -> list[Produce]:
+        """Fold behavior events into state in order, then write each changed profile and
+        co-occurrence entry to its table once. Returns the dead letters.
+
+        On faust tables a write goes to the changelog partition of the current event, so
+        the worker passes the events of one partition per call (see app.py).
+        """
+        out: list[Produce] = []
+        metrics, codec, apply = self.metrics, self.codecs.behavior, self.apply
+        self._in_batch = True
         try:
-            event = decode_behavior(env.value, self.codecs.behavior, env.topic)
-        except BadInput as exc:
-            return [self._dead_letter(env, exc.stage, exc.reason)]
-        try:
-            source = Provenance(env.topic, env.partition, env.offset, event.event_id)
-            self.apply(event, source, now_ms)
-        except Exception as exc:  # noqa: BLE001 - see on_product
-            return [self._unexpected(env, exc)]
-        return []
+            for env in envs:
+                metrics.behavior_events += 1
+                try:
+                    event = decode_behavior(env.value, codec, env.topic)
+                except BadInput as exc:
+                    out.append(self._dead_letter(env, exc.stage, exc.reason))
+                    continue
+                try:
+                    source = Provenance(env.topic, env.partition, env.offset, event.event_id)
+                    apply(event, source, now_ms)
+                except Exception as exc:  # noqa: BLE001 - see on_product
+                    out.append(self._unexpected(env, exc))
+        finally:
+            self._in_batch = False
+            self.write_back()
+        return out
+
+    def write_back(self) -> None:
+        """Write every profile and co-occurrence entry changed since the last call."""
+        if self._dirty_profiles:
+            profiles = self.state.profiles
+            for user_id, profile in self._dirty_profiles.items():
+                profiles[user_id] = profile  # the changelog write
+            self._dirty_profiles.clear()
+        if self._dirty_co:
+            co = self.state.co
+            for key, entry in self._dirty_co.items():
+                co[key] = entry
+            self._dirty_co.clear()
 
     def flush(self, now_ms: int) -> list[Produce]:
         """Requests for every trigger window that has closed by ``now_ms``."""
@@ -164,32 +208,44 @@ class ProfileEngine:
         self._ranked_co_size = co_size
 
     def apply(self, event: Behavior, source: Provenance, now_ms: int) -> Outcome | None:
-        """Fold one decoded event into state (the eval and the benchmark call this directly)."""
+        """Fold one decoded event into state (the eval and the benchmark call this directly).
+
+        Outside ``on_behavior_batch`` the changed values are written before it returns.
+        """
         state, metrics = self.state, self.metrics
         user_id = event.user_id
-        if erased_key(user_id) in state.erased:
+        dirty = self._dirty_profiles
+        profile = dirty.get(user_id)
+        if profile is None:
+            profile = state.profiles.get(user_id)
+        # A user with a profile is not erased (erasure deletes it, and an erased user's
+        # events never make a new one), so only users without one pay for the digest.
+        if profile is None and erased_key(user_id) in state.erased:
             metrics.erased_user_events += 1
             return None
         if event.type == "erase_user":
             self._erase(user_id, event.ts_ms)
             return None
-        profile = state.profiles.get(user_id)
         if profile is None:
             profile = new_profile(event.ts_ms)
-        entry = state.catalog.get(event.product_id) if event.product_id else None
+        product_id = event.product_id
+        entry = state.catalog.get(product_id) if product_id else None
         view = self.index.view_of(entry) if entry is not None else None
         search = self.index.match_query(event.query) if event.query else None
         outcome = apply_event(profile, event, view, now_ms, self.cfg, search)
         self._count(outcome)
         if outcome.status != "applied":
             return outcome
-        state.profiles[user_id] = profile  # the changelog write
-        self._update_co(event, outcome, source.partition)
+        dirty[user_id] = profile
+        if product_id is not None:
+            self._update_co(event, outcome, source.partition)
         trigger = trigger_for(event, outcome, self.cfg, source)
         if trigger is not None:
             metrics.triggers += 1
             if not self.debouncer.offer(user_id, trigger, now_ms):
                 metrics.coalesced += 1
+        if not self._in_batch:
+            self.write_back()
         return outcome
 
     def compose(self, user_id: str, trigger: Trigger, now_ms: int) -> list[ContentRequest]:
@@ -222,31 +278,40 @@ class ProfileEngine:
         m.future_clamped += outcome.future_clamped
         m.heavy_user_events += outcome.heavy_user
 
+    def _co_entry(self, key: str, ts_ms: int) -> CoEntry:
+        """The entry for ``key`` (changed in this batch, stored, or new), marked changed."""
+        dirty = self._dirty_co
+        entry = dirty.get(key)
+        if entry is None:
+            entry = self.state.co.get(key)
+            if entry is None:
+                entry = new_co_entry(ts_ms)
+            dirty[key] = entry
+        return entry
+
     def _update_co(self, event: Behavior, outcome: Outcome, partition: int) -> None:
         pid = event.product_id
         weight = POPULARITY_WEIGHTS.get(event.type)
         if pid is None or weight is None:
             return
-        co, cap, ts = self.state.co, self.cfg.max_neighbors, outcome.ts_ms
-        key = co_key(partition, pid)
-        entry = get_or_new(co, key, ts)
+        cap, ts = self.cfg.max_neighbors, outcome.ts_ms
+        entry = self._co_entry(co_key(partition, pid), ts)
         add_popularity(entry, weight, ts, self.cfg.popularity_half_life_s * 1000.0)
         for kind, others in (("v", outcome.co_view_with), ("b", outcome.co_buy_with)):
             if not others:
                 continue
             add_pairs(entry, kind, others, cap)
             for other in others:  # symmetric: the other item learns about this one too
-                other_key = co_key(partition, other)
-                other_entry = get_or_new(co, other_key, ts)
-                add_pairs(other_entry, kind, (pid,), cap)
-                co[other_key] = other_entry
-        co[key] = entry
+                add_pairs(self._co_entry(co_key(partition, other), ts), kind, (pid,), cap)
 
     def _erase(self, user_id: str, ts_ms: int) -> None:
         state = self.state
+        # The erasure record first: should the process die between the two writes, the
+        # erase event is redelivered (its offset was not committed) and deletes the profile.
+        state.erased[erased_key(user_id)] = ts_ms
+        self._dirty_profiles.pop(user_id, None)
         if user_id in state.profiles:
             del state.profiles[user_id]  # a tombstone on the changelog
-        state.erased[erased_key(user_id)] = ts_ms
         self.debouncer.cancel(user_id)
         self.metrics.erasures += 1
         log.info("profiles_user_erased")  # no id in logs either

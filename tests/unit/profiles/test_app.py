@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import faust
+from faust.streams import current_event
 from pydantic import SecretStr
 
-from workers.profiles.app import InterningJson, _faust_options, build_app, envelope_of
+from workers.profiles.app import (
+    InterningJson,
+    _faust_options,
+    build_app,
+    by_partition,
+    envelope_of,
+    set_current_event,
+)
 from workers.profiles.config import ProfilesConfig
 from workers.settings import Settings, TopicSettings
 
@@ -75,3 +84,32 @@ def test_app_declares_changelogged_tables_and_two_agents() -> None:
     sources = {t for agent in app.agents.values() for t in agent.channel.topics}
     assert sources == {"pc", "ub"}
     assert id(engine.state.profiles) == id(tables["profiles"]) and engine.partitions == 3
+
+
+def test_batches_split_per_partition_and_name_the_changelog_partition() -> None:
+    """A batch splits per partition in arrival order; the named event is faust's current
+    one, so table writes that follow go to that partition's changelog."""
+
+    class Event:  # faust keeps a weak reference to the current event
+        def __init__(self, partition: int, offset: int) -> None:
+            self.message = SimpleNamespace(partition=partition, offset=offset)
+
+    events = [Event(p, o) for p, o in ((1, 0), (0, 0), (1, 1), (2, 0), (0, 1))]
+    parts = by_partition(events)
+    assert [[(e.message.partition, e.message.offset) for e in part] for part in parts] == [
+        [(1, 0), (1, 1)],
+        [(0, 0), (0, 1)],
+        [(2, 0)],
+    ]
+    set_current_event(parts[1][-1])
+    assert current_event() is parts[1][-1]
+
+
+def test_datadir_is_passed_to_faust_only_when_given(tmp_path: Path) -> None:
+    """faust's data directory goes where the worker says, not to "<app id>-data" in the cwd."""
+    settings = Settings.model_validate({"KAFKA_BOOTSTRAP": "b:9092"})
+    assert "datadir" not in _faust_options(settings, ProfilesConfig(), 3)
+    options = _faust_options(settings, ProfilesConfig(), 3, str(tmp_path))
+    assert options["datadir"] == str(tmp_path)
+    app, _ = build_app(settings, ProfilesConfig(app_id="unit-dir"), 3, str(tmp_path))
+    assert str(app.conf.datadir) == str(tmp_path)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from workers.profiles.bench import (
+    ProfileStage,
     Stage,
+    envelopes_of,
     make_workload,
     measure_memory,
+    product_record,
     render,
     run_bench,
+    time_batches,
     time_stage,
 )
 from workers.profiles.config import ProfilesConfig
@@ -39,3 +43,23 @@ def test_run_without_kafka_renders_figures() -> None:
     assert result.calibration_us > 0
     text = render(result)
     assert "events/s" in text and "per 1M users" in text and "ratio" not in text
+
+
+def test_profile_stage_runs_the_engine_in_batches() -> None:
+    """The timed stage is the worker's engine: profiles, co-occurrence and triggers fill."""
+    w = make_workload(3000, 40)
+    stage = ProfileStage(w, ProfilesConfig(batch_max=256))
+    assert time_batches(envelopes_of(w.values), stage) > 0
+    engine = stage.engine
+    assert len(stage.profiles) == 40 and len(engine.state.co) > 0
+    assert engine.metrics.behavior_events == 3000 and engine.metrics.triggers > 0
+    assert engine.metrics.dead_lettered == 0 and engine.metrics.unknown_product == 0
+
+
+def test_catalog_entries_become_product_records() -> None:
+    """The bench sends its catalog as ProductCreated records that decode back equal."""
+    w = make_workload(10, 2)
+    codec = PlainAvroCodec("ProductCreated")
+    rec = codec.decode(codec.encode(product_record(w.catalog[0])))
+    assert rec["product_id"] == w.catalog[0]["product_id"]
+    assert str(rec["price"]) == w.catalog[0]["price"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from tests.unit.profiles.conftest import T0
 from workers.profiles.cooc import (
     add_pairs,
@@ -48,3 +50,18 @@ def test_merged_sums_partitions() -> None:
     assert merged(co, "X", 1) == ({"Y": 1.0}, {"Z": 1.0})
     assert merged(co, "nothing", 3) == ({}, {})
     assert co_key(1, "P9") == "1:P9"
+
+
+def test_eviction_matches_the_plain_rule_on_random_streams() -> None:
+    """The C-level eviction drops what "first key with the least count" drops."""
+    rng = random.Random(5)
+    e = new_co_entry(T0)
+    plain: dict[str, float] = {}
+    for _ in range(3000):
+        others = rng.sample([f"P{i}" for i in range(60)], rng.randint(1, 3))
+        add_pairs(e, "v", others, cap=8)
+        for other in others:
+            plain[other] = plain.get(other, 0.0) + 1.0
+        while len(plain) > 8:
+            del plain[min(plain, key=plain.__getitem__)]
+        assert list(e["v"].items()) == list(plain.items())

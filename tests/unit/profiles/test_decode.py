@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,15 @@ import pytest
 
 from tests.unit.factories import product_record
 from workers.errors import BadInput
-from workers.profiles.decode import decode_behavior, decode_product, millis
+from workers.profiles.decode import (
+    FAST_BEHAVIOR_READER,
+    _read_behavior,
+    behavior_from_record,
+    decode_behavior,
+    decode_product,
+    millis,
+)
+from workers.profiles.records import Behavior
 from workers.serde import PlainAvroCodec
 
 BEHAVIOR = PlainAvroCodec("UserBehavior")
@@ -94,3 +103,72 @@ def test_millis_accepts_datetimes_and_ints() -> None:
     assert millis(42) == 42
     with pytest.raises(BadInput):
         millis("yesterday")
+
+
+def _general(data: bytes) -> Behavior | str:
+    """The general path's answer (fastavro + validation), or its error stage."""
+    try:
+        return behavior_from_record(BEHAVIOR.decode(data))
+    except BadInput as exc:
+        return exc.stage
+
+
+def _fast(data: bytes) -> Behavior | str:
+    try:
+        return decode_behavior(data, BEHAVIOR)
+    except BadInput as exc:
+        return exc.stage
+
+
+def test_fast_reader_is_used_for_the_current_schema() -> None:
+    """The schema file has the layout the fast reader reads, so the hot path uses it."""
+    assert FAST_BEHAVIOR_READER
+    ev = _read_behavior(_behavior_bytes(event_id="e" * 300, context={"k" * 70: "v" * 90}))
+    assert ev.event_id == "e" * 300 and ev.locale is None and ev.ts_ms == 1_760_000_000_123
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"type": "search", "product_id": None, "query": "耳机 降噪"},
+        {"type": "erase_user", "product_id": None, "context": {}},
+        {"event_id": "0f9c8d7e-3b6a-4c21-9e8f-7a6b5c4d3e2f" * 3, "user_id": "用户-17"},
+        {"timestamp": 0, "context": {"locale": "en", "a": "b", "locale ": "zh"}},
+        {"timestamp": 253_402_300_799_999, "product_id": "", "type": "search"},
+        {"query": "", "context": {f"k{i}": "v" for i in range(40)}},
+    ],
+)
+def test_fast_reader_agrees_with_the_general_path(overrides: dict[str, Any]) -> None:
+    """Valid values, long strings, big maps and edge timestamps decode exactly alike."""
+    data = _behavior_bytes(**overrides)
+    assert _fast(data) == _general(data)
+    assert isinstance(_fast(data), Behavior)
+
+
+def test_fast_reader_agrees_on_mutated_bytes() -> None:
+    """Flipped, cut, extended and overwritten bytes get the general path's answer: the
+    same event, or bad input at the same stage; never a different event."""
+    rng = random.Random(11)
+    bases = [
+        _behavior_bytes(),
+        _behavior_bytes(type="search", product_id=None, query="q", context={"locale": "en"}),
+        _behavior_bytes(event_id="x" * 70, timestamp=-5),
+    ]
+    outcomes: set[str] = set()
+    for n in range(3000):
+        data = bytearray(rng.choice(bases))
+        op = n % 4
+        if op == 0:
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif op == 1:
+            del data[rng.randrange(len(data)) :]
+        elif op == 2:
+            data += bytes(rng.randrange(256) for _ in range(rng.randint(1, 3)))
+        else:
+            data[rng.randrange(len(data))] = rng.choice((0x00, 0x01, 0x02, 0x7F, 0x80, 0xFF))
+        value = bytes(data)
+        general = _general(value)
+        assert _fast(value) == general, value
+        outcomes.add(general if isinstance(general, str) else "ok")
+    assert outcomes == {"ok", "decode", "validate"}  # the mutations reached every outcome

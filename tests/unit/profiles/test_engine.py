@@ -190,3 +190,73 @@ def test_ads_come_with_recommendations_when_enabled() -> None:
     _behave(engine, "purchase", "Y1", 0)
     kinds = [request_from_avro(REQUEST.decode(r.value)).kind for r in engine.flush(T0 + 10_000)]
     assert kinds == ["recommendation", "ad"]
+
+
+class _CountingDict(dict[str, Any]):
+    """A dict that counts writes, as a faust table would produce changelog records."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def _views(user: str, pids: list[str], start: int) -> list[Envelope]:
+    out = []
+    for n, pid in enumerate(pids):
+        rec = {
+            "event_id": f"{user}-{start + n}",
+            "user_id": user,
+            "session_id": "s",
+            "type": "view",
+            "product_id": pid,
+            "query": None,
+            "timestamp": T0 + (start + n) * 1000,
+            "context": {"locale": "en"},
+        }
+        out.append(_env(BEHAVIOR.encode(rec), TOPICS.user_behavior, start + n))
+    return out
+
+
+def test_a_batch_writes_each_changed_key_once_with_the_same_state() -> None:
+    """A batch ends in the state event-by-event processing reaches, with one table write
+    per changed profile and co-occurrence entry instead of one per event."""
+    events = _views("u1", ["H1", "H2", "H3", "H1"], 0) + _views("u2", ["C1", "H2"], 10)
+    single, batched = _engine(), _engine()
+    for engine in (single, batched):
+        _load_catalog(engine)
+        engine.state.profiles = _CountingDict()
+        engine.state.co = _CountingDict()
+    for env in events:
+        assert single.on_behavior(env, T0) == []
+    assert batched.on_behavior_batch(events, T0) == []
+    assert batched.state.profiles == single.state.profiles
+    assert batched.state.co == single.state.co
+    assert batched.metrics.as_dict() == single.metrics.as_dict()
+    assert single.state.profiles.writes == 6 and batched.state.profiles.writes == 2
+    assert batched.state.co.writes == len(batched.state.co) < single.state.co.writes
+
+
+def test_erasure_inside_a_batch_leaves_no_profile() -> None:
+    """An erase after views in the same batch deletes the not-yet-written profile too."""
+    engine = _engine()
+    _load_catalog(engine)
+    erase = {
+        "event_id": "erase",
+        "user_id": "u1",
+        "session_id": "s",
+        "type": "erase_user",
+        "product_id": None,
+        "query": None,
+        "timestamp": T0 + 5000,
+        "context": {},
+    }
+    batch = [
+        *_views("u1", ["H1", "H2"], 0),
+        _env(BEHAVIOR.encode(erase), TOPICS.user_behavior, 3),
+        *_views("u1", ["H3"], 4),
+    ]
+    assert engine.on_behavior_batch(batch, T0) == []
+    assert "u1" not in engine.state.profiles and erased_key("u1") in engine.state.erased
+    assert engine.metrics.erased_user_events == 1 and engine.metrics.erasures == 1
