@@ -325,9 +325,7 @@ def measure_worker(
     produce_values(conf, topics.product_created, products)
     produce_values(conf, topics.user_behavior, workload.values)
     count = len(workload.values)
-    raw = time_consume_aiokafka(
-        settings.bootstrap_servers, topics.user_behavior, partitions, count
-    )
+    raw = time_consume_aiokafka(settings.bootstrap_servers, topics.user_behavior, partitions, count)
 
     worker_cfg = cfg.model_copy(update={"app_id": f"bench-profiles-{tag}"})
     worker = ProfilesWorker(settings.model_copy(update={"topics": topics}), worker_cfg, partitions)
