@@ -88,3 +88,21 @@ def test_recommendation_request_is_keyed_by_user(pipeline: Pipeline) -> None:
     rec = PlainAvroCodec("GeneratedContent").decode(out.value)
     assert "user-123" not in rec["text"]
     assert passed(check_all(rec["text"], req))
+
+
+def test_first_draft_is_greedy_and_other_seeds_sample(pipeline: Pipeline) -> None:
+    """A first draft does not depend on its seed (greedy); a sampled job does."""
+    from workers.generator.writer import PromptJob
+    from workers.prompt import build_prompt
+    from workers.slots import allowed_slots
+
+    req = request()
+    generator = pipeline.generator
+
+    def job(seed: int, first: bool) -> PromptJob:
+        return PromptJob(build_prompt(req), seed, 60, req.locale, allowed_slots(req), first)
+
+    greedy = generator.generate([job(1, True), job(2, True)])
+    sampled = generator.generate([job(s, False) for s in range(1, 7)])
+    assert greedy[0] == greedy[1]
+    assert len(set(sampled)) > 1

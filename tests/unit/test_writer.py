@@ -46,8 +46,15 @@ def test_failing_draft_is_resampled_with_a_new_seed() -> None:
     assert gen.jobs[0][0].seed != gen.jobs[1][0].seed
 
 
+def test_first_draft_is_the_likely_text_and_retries_sample() -> None:
+    """Attempt 0 asks for the model's most likely text; re-tries ask for samples."""
+    gen = ScriptedGenerator([[BANNED], [FALSE_PRICE], [GOOD]])
+    write_copy([request()], gen, max_attempts=3)
+    assert [jobs[0].first_draft for jobs in gen.jobs] == [True, False, False]
+
+
 def test_persistent_failure_falls_back_to_template() -> None:
-    """After max_attempts failing drafts the deterministic template is published, marked fallback."""
+    """After max_attempts failing drafts the deterministic template is published, as fallback."""
     gen = ScriptedGenerator([[FALSE_PRICE], [BANNED], [FALSE_PRICE]])
     req = request()
     [copy] = write_copy([req], gen, max_attempts=3)

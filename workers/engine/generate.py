@@ -267,6 +267,10 @@ class OnnxGenerator:
             return
         row.tokens.append(token)
         if row.slots is not None:
+            done = self._slot_mask.completed(row.slot_fragment, token)
+            if done:
+                # Naming an attribute twice says nothing new; the model names another.
+                row.slots = row.slots.without(done)
             row.slot_fragment = self._slot_mask.advance(row.slot_fragment, token)
         if row.banned is not None:
             row.tail = row.banned.advance(row.tail, token)

@@ -12,6 +12,14 @@ State per row: the bytes of the slot being written (from its ``{``), or None out
   allowed inside a slot.
 Only tokens made of slot characters (before any ``}``) can continue a slot, so each step inside
 a slot checks that short, precomputed list rather than the whole vocabulary.
+
+Outside a slot, two more things are never written:
+- a ``}`` that closes nothing, which would leave a broken slot in the text;
+- a digit: in slot copy every number is an attribute value and comes from a slot, so a digit
+  written as text is a number the request does not have (the facts guard would throw the
+  draft away; the mask makes the model write the slot instead).
+A slot already written is not written again (``SlotSet.without``): naming the same colour
+twice says nothing new, and the next slot the model opens names another attribute.
 """
 
 from __future__ import annotations
@@ -24,14 +32,24 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float32]
 
 _SLOT_CHARS = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyz_.")
+_DIGITS = frozenset(b"0123456789")
+
+
+def _stray(text: bytes) -> bool:
+    """Text outside a slot that must not be written: a digit or an unopened ``}``."""
+    return b"}" in text or any(c in _DIGITS for c in text)
 
 
 class SlotSet:
     """The slots one request may write, as bytes, with every proper prefix."""
 
-    def __init__(self, slots: Iterable[str]) -> None:
-        self.slots = frozenset(s.encode("utf-8") for s in slots)
+    def __init__(self, slots: Iterable[str | bytes]) -> None:
+        self.slots = frozenset(s.encode("utf-8") if isinstance(s, str) else s for s in slots)
         self.prefixes = frozenset(s[:k] for s in self.slots for k in range(1, len(s)))
+
+    def without(self, used: Iterable[bytes]) -> SlotSet:
+        """The same set less ``used``: each attribute is named once per text."""
+        return SlotSet(self.slots.difference(used))
 
     def ok_inside(self, fragment: bytes, token: bytes) -> bool:
         text = fragment + token
@@ -42,7 +60,9 @@ class SlotSet:
 
     def ok_outside(self, token: bytes) -> bool:
         start = token.find(b"{")
-        return start < 0 or self.ok_inside(b"", token[start:])
+        if start < 0:
+            return not _stray(token)
+        return not _stray(token[:start]) and self.ok_inside(b"", token[start:])
 
 
 class SlotMask:
@@ -51,8 +71,19 @@ class SlotMask:
     def __init__(self, token_bytes: Sequence[bytes]) -> None:
         self.token_bytes = list(token_bytes)
         self.vocab = len(self.token_bytes)
+        # Tokens that are never right outside a slot, whatever the request (masked at once),
+        # and tokens that open one (checked against the row's slots one by one).
+        self.strays = np.fromiter(
+            (i for i, t in enumerate(self.token_bytes) if _stray(t.split(b"{", 1)[0])),
+            dtype=np.int64,
+        )
         self.openers = np.fromiter(
-            (i for i, t in enumerate(self.token_bytes) if b"{" in t), dtype=np.int64
+            (
+                i
+                for i, t in enumerate(self.token_bytes)
+                if b"{" in t and not _stray(t.split(b"{", 1)[0])
+            ),
+            dtype=np.int64,
         )
         self.continuers = np.fromiter(
             (
@@ -66,6 +97,7 @@ class SlotMask:
     def apply(self, logits: FloatArray, fragment: bytes | None, slots: SlotSet) -> None:
         """Mask (in place) every token that would write a slot outside ``slots``."""
         if fragment is None:
+            logits[self.strays[self.strays < logits.shape[0]]] = -np.inf
             for i in self.openers:
                 if not slots.ok_outside(self.token_bytes[i]):
                     logits[i] = -np.inf
@@ -75,6 +107,16 @@ class SlotMask:
             if slots.ok_inside(fragment, self.token_bytes[i]):
                 keep[i] = True
         logits[~keep[: logits.shape[0]]] = -np.inf
+
+    def completed(self, fragment: bytes | None, token_id: int) -> list[bytes]:
+        """The slots that ``token_id`` closes, given the open slot's bytes."""
+        token = self.token_bytes[token_id] if token_id < self.vocab else b""
+        if b"}" not in token:
+            return []
+        text = (fragment or b"") + token
+        return [
+            b"{" + part.split(b"}", 1)[0] + b"}" for part in text.split(b"{")[1:] if b"}" in part
+        ]
 
     def advance(self, fragment: bytes | None, token_id: int) -> bytes | None:
         """The open slot's bytes after appending ``token_id`` (None when outside a slot)."""

@@ -53,7 +53,8 @@ def _mentions(text: str, value: str) -> bool:
 
 
 def slot_recall(text: str, reference: str, request: ContentRequest) -> tuple[int, int]:
-    """(mentioned, wanted): of the attribute values the reference mentions, how many the text does."""
+    """(mentioned, wanted): of the attribute values the reference mentions, how many the
+    text does."""
     wanted = [v for v in attribute_values(request) if _mentions(reference, v)]
     return sum(_mentions(text, v) for v in wanted), len(wanted)
 

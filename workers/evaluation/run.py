@@ -83,6 +83,7 @@ def evaluate(
                 MAX_NEW_TOKENS[req.channel],
                 req.locale,
                 allowed_slots(req),
+                first_draft=v == 0,
             )
             for v in range(VARIANTS)
         ]
@@ -134,8 +135,9 @@ def write_markdown(
             continue
         seen.add(key)
         title = req.items[0].title
+        segment = req.persona.segment if req.persona else "general"
         picks.append(
-            f"- **{req.locale} {req.kind} / {req.channel} / {req.persona.segment if req.persona else 'general'}** "
+            f"- **{req.locale} {req.kind} / {req.channel} / {segment}** "
             f"({title}){' [fallback]' if fallback else ''}\n  - model: {text}\n  - reference: {ref}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +182,8 @@ def write_chart(report: EvalReport, path: Path) -> bool:
     ax.bar_label(bars, fmt="%.3f")
     ax.set_ylim(0, 1.1)
     ax.set_title(
-        f"copyflow eval — {report.model}, {report.requests} held-out requests, ppl {report.perplexity:.2f}"
+        f"copyflow eval — {report.model}, {report.requests} held-out requests, "
+        f"ppl {report.perplexity:.2f}"
     )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

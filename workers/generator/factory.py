@@ -25,6 +25,10 @@ from workers.settings import Settings, TopicSettings
 COPY_SAMPLING = SamplingParams(
     do_sample=True, temperature=1.0, top_k=0, top_p=0.95, repetition_penalty=1.15
 )
+# The first draft of a request is the model's most likely copy (greedy): it names more of
+# the attributes (held-out coverage 0.87 greedy vs 0.84 sampled) and states fewer false
+# facts (2% of first drafts vs 5.5%). Re-tries and extra variants sample, so they differ.
+FIRST_DRAFT = SamplingParams(do_sample=False, repetition_penalty=1.15)
 
 
 class OnnxTextGenerator:
@@ -35,10 +39,12 @@ class OnnxTextGenerator:
         engine: OnnxGenerator,
         max_batch_size: int = 16,
         sampling: SamplingParams = COPY_SAMPLING,
+        first_draft: SamplingParams = FIRST_DRAFT,
     ) -> None:
         self.engine = engine
         self.max_batch_size = max_batch_size
         self.sampling = sampling
+        self.first_draft = first_draft
         # The compliance guard checks both locales' terms on every text (an English "best"
         # in Chinese copy is still banned), so the decode-time mask forbids them all. Built
         # now (tens of ms) so the first micro-batch does not pay for it.
@@ -68,7 +74,7 @@ class OnnxTextGenerator:
                 prompt=j.prompt,
                 seed=j.seed,
                 max_new_tokens=j.max_new_tokens,
-                sampling=self.sampling,
+                sampling=self.first_draft if j.first_draft else self.sampling,
                 banned_terms=ALL_BANNED_TERMS,
                 slots=j.slots,
             )

@@ -37,6 +37,8 @@ class PromptJob:
     locale: Locale
     # The {N.key} slots the request has; the engine writes no other (see workers.slots).
     slots: tuple[str, ...] = ()
+    # The request's first draft: the generator writes its most likely text (see factory).
+    first_draft: bool = False
 
 
 class TextGenerator(Protocol):
@@ -97,6 +99,7 @@ def write_copy(
                 max_new_tokens=MAX_NEW_TOKENS[requests[i].channel],
                 locale=requests[i].locale,
                 slots=allowed_slots(requests[i]),
+                first_draft=attempt == 0,
             )
             for i in pending
         ]

@@ -135,7 +135,7 @@ size sizes skill skin skincare skirt sky sleek sleep sleeve slice slide slim sli
 slow small smart smell smile smooth smoothly snack snap snow so soak soap social sock
 socks sofa soft softly softness soil solid some someone something sometimes son song soon
 soothe soothing sort sound soup source space spacious spare spark sparkle speak speaker
-special speed spend spice spicy spin spirit splash sport sports spot spray spread spring
+special spec speed spend spice spicy spin spirit splash sport sports spot spray spread spring
 square stable stack staff stage stain stainless stand standard star start starter stash
 state station stay steady steam steel step stick still stir stitch stock stone stop
 storage store storm story stove straight strap straw stream street stretch stretchy

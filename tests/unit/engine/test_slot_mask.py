@@ -10,8 +10,26 @@ from hypothesis import strategies as st
 
 from workers.engine.slot_mask import SlotMask, SlotSet
 
-VOCAB = [b"{", b"1", b".", b"price", b"}", b"pr", b"ice", b"}\xe5\x85\x83", b"color", b"{1.",
-         b"weight", b"2", b" only", b"{2.", b"}.", b"title}", b"abc", b"{1.price}"]
+VOCAB = [
+    b"{",
+    b"1",
+    b".",
+    b"price",
+    b"}",
+    b"pr",
+    b"ice",
+    b"}\xe5\x85\x83",
+    b"color",
+    b"{1.",
+    b"weight",
+    b"2",
+    b" only",
+    b"{2.",
+    b"}.",
+    b"title}",
+    b"abc",
+    b"{1.price}",
+]
 SLOTS = SlotSet(["{1.price}", "{1.color}", "{2.title}"])
 
 
@@ -25,6 +43,33 @@ def test_outside_a_slot_only_openers_are_checked() -> None:
     """Plain text is free; an opener must start one of the request's slots."""
     allowed = _allowed(SlotMask(VOCAB), None)
     assert {b" only", b"abc", b"price", b"{", b"{1.", b"{2.", b"{1.price}"} <= allowed
+
+
+def test_outside_a_slot_no_digit_and_no_stray_brace() -> None:
+    """Numbers come from slots, so a digit is never text; a '}' that closes nothing neither."""
+    allowed = _allowed(SlotMask(VOCAB), None)
+    for token in (b"1", b"2", b"}", b"}.", b"title}", b"}\xe5\x85\x83"):
+        assert token not in allowed
+    # Inside a slot digits are the item number, and '}.' closes a full slot.
+    assert b"1" in _allowed(SlotMask(VOCAB), b"{")
+    assert b"}." in _allowed(SlotMask(VOCAB), b"{1.price")
+
+
+def test_a_closed_slot_is_not_written_again() -> None:
+    """After '{1.price}' the row may name its other slots but not the price again."""
+    mask = SlotMask(VOCAB)
+    done = mask.completed(b"{1.price", VOCAB.index(b"}."))
+    assert done == [b"{1.price}"]
+    assert mask.completed(None, VOCAB.index(b"{1.price}")) == [b"{1.price}"]
+    assert mask.completed(b"{1.pr", VOCAB.index(b"ice")) == []
+    rest = SLOTS.without(done)
+    logits = np.zeros(len(VOCAB), dtype=np.float32)
+    mask.apply(logits, b"{1.", rest)
+    assert not np.isfinite(logits[VOCAB.index(b"price")])
+    assert np.isfinite(logits[VOCAB.index(b"color")])
+    outside = np.zeros(len(VOCAB), dtype=np.float32)
+    mask.apply(outside, None, rest)
+    assert not np.isfinite(outside[VOCAB.index(b"{1.price}")])
 
 
 def test_inside_a_slot_only_allowed_continuations() -> None:
@@ -52,17 +97,27 @@ def test_advance_tracks_the_open_slot() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, len(VOCAB) - 1), max_size=30), st.randoms(use_true_random=False))
 def test_masked_decoding_never_writes_a_foreign_slot(picks: list[int], rnd) -> None:  # type: ignore[no-untyped-def]
-    """Whatever the model prefers, every closed slot in the text is one of the request's."""
+    """Whatever the model prefers, every closed slot in the text is one of the request's,
+    each is written once, and no digit or stray '}' is written outside a slot."""
     mask = SlotMask(VOCAB)
+    slots = SLOTS
     fragment: bytes | None = None
     text = b""
     for pick in picks:
         logits = np.zeros(len(VOCAB), dtype=np.float32)
         logits[pick] = 5.0
-        mask.apply(logits, fragment, SLOTS)
+        mask.apply(logits, fragment, slots)
         finite = np.flatnonzero(np.isfinite(logits))
+        if not len(finite):
+            break  # the engine ends the row (EOS) when a mask leaves nothing
         token = pick if np.isfinite(logits[pick]) else int(rnd.choice(list(finite)))
         text += VOCAB[token]
+        slots = slots.without(mask.completed(fragment, token))
         fragment = mask.advance(fragment, token)
-    for slot in re.findall(rb"\{[^{}]*\}", text):
-        assert slot in SLOTS.slots
+    closed = re.findall(rb"\{[^{}]*\}", text)
+    assert all(slot in SLOTS.slots for slot in closed)
+    assert len(closed) == len(set(closed))
+    outside = re.sub(rb"\{[^{}]*\}", b"", text)
+    if fragment is not None:
+        outside = outside[: outside.rfind(b"{")]
+    assert b"}" not in outside and not re.search(rb"[0-9]", outside)

@@ -155,3 +155,19 @@ def test_slotted_targets_carry_no_literal_numbers(small_corpus: list[Example]) -
     """Outside slots the model never learns to write a digit: every number is a slot."""
     for e in small_corpus:
         assert not re.search(r"\d", SLOT.sub("", e.slotted)), e.slotted
+
+
+def test_every_target_passes_the_worker_guards() -> None:
+    """The grammar writes only copy the worker would publish: no target fails a guard.
+
+    (A lead phrase such as "Spec-packed picks for you" once read as an unknown model name.)
+    """
+    from workers.guards import check_all
+
+    failures = [
+        (g.name, g.detail, e.target)
+        for e in [*train_examples(3000, seed=11), *eval_examples(200)]
+        for g in check_all(e.target, e.request)
+        if not g.passed
+    ]
+    assert failures == []
