@@ -31,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path(".artifacts"))
     parser.add_argument("--reuse", action="store_true", help="reuse a finished checkpoint")
     parser.add_argument("--eval-count", type=int, default=120)
+    parser.add_argument(
+        "--weights",
+        choices=["float32", "float16"],
+        default="float32",
+        help="weight storage in model.onnx (float16 fits ~15M parameters in 30 MB)",
+    )
     args = parser.parse_args(argv)
 
     started = time.time()
@@ -50,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         created_with=[
             *([trained_by] if trained_by else []),
             command,
-            f"copyflow export --from {checkpoint} --out {args.out}",
+            f"copyflow export --from {checkpoint} --out {args.out} --weights {args.weights}",
         ],
+        weights=args.weights,
     )
     generation = evaluate_folder(args.out, args.eval_count)
     samples = generation.pop("samples")

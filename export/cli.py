@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--parity-prompts", type=int, default=64)
     parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument(
+        "--weights",
+        choices=["float32", "float16"],
+        default="float32",
+        help="how the file stores the weights; float16 halves it, compute stays float32",
+    )
     return parser
 
 
@@ -51,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             parity_count=args.parity_prompts,
             max_new_tokens=args.max_new_tokens,
             created_with=[command],
+            weights=args.weights,
         )
     except ParityError as error:
         print(json.dumps(error.report.as_dict()), file=sys.stderr)

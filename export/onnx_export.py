@@ -28,11 +28,13 @@ from export.arch import Architecture, architecture
 from export.corpus import DEFAULT_SEED, eval_examples
 from export.manifest import write_manifest
 from export.onnx_dedup import dedupe_transposed_initializers
+from export.onnx_fp16 import round_weights_to_fp16, store_weights_fp16
 from export.parity import ParityReport, check_parity
 from export.wrapper import KVCacheWrapper
 from workers.prompt import PROMPT_FORMAT_VERSION
 
 OPSET = 17
+WEIGHT_DTYPES = ("float32", "float16")
 MAX_ONNX_BYTES = 30 * 1024 * 1024
 
 
@@ -83,8 +85,20 @@ def _dynamic_axes(layers: int) -> dict[str, dict[int, str]]:
     return axes
 
 
-def export_onnx(model: PreTrainedModel, path: str | Path, opset: int = OPSET) -> Architecture:
-    """Write ``model`` to ``path`` as a single-file ONNX graph following the contract."""
+def export_onnx(
+    model: PreTrainedModel,
+    path: str | Path,
+    opset: int = OPSET,
+    weights: str = "float32",
+) -> Architecture:
+    """Write ``model`` to ``path`` as a single-file ONNX graph following the contract.
+
+    ``weights="float16"`` stores the weights as float16 (see ``export.onnx_fp16``); the
+    caller must have rounded the torch model with ``round_weights_to_fp16`` first, or the
+    weights stay float32 (the rewrite only takes exact float16 values).
+    """
+    if weights not in WEIGHT_DTYPES:
+        raise ValueError(f"weights must be one of {WEIGHT_DTYPES}, got {weights!r}")
     model = prepare_for_export(model)
     arch = architecture(model)
     wrapper = KVCacheWrapper(model).eval()
@@ -106,7 +120,10 @@ def export_onnx(model: PreTrainedModel, path: str | Path, opset: int = OPSET) ->
             do_constant_folding=True,
         )
     proto = onnx.load(str(path))
-    if dedupe_transposed_initializers(proto):
+    changed = dedupe_transposed_initializers(proto) > 0
+    if weights == "float16":
+        changed = store_weights_fp16(proto) > 0 or changed
+    if changed:
         onnx.save_model(proto, str(path))
     onnx.checker.check_model(proto)
     size = path.stat().st_size
@@ -145,6 +162,7 @@ def export_checkpoint(
     max_new_tokens: int = 48,
     prompts: Sequence[Sequence[int]] | None = None,
     created_with: Sequence[str] = (),
+    weights: str = "float32",
 ) -> dict[str, Any]:
     """Export a local checkpoint (with tokenizer.json) into a model folder with a manifest.
 
@@ -157,12 +175,15 @@ def export_checkpoint(
         raise FileNotFoundError(f"{tokenizer_path} is required (the runtime tokenizes with it)")
     tokenizer = tok.load(tokenizer_path)
     model = load_causal_lm(checkpoint_dir)
+    if weights == "float16":
+        # The exported model *is* the rounded one: parity compares it with itself in torch.
+        round_weights_to_fp16(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.iterdir():  # a model folder holds exactly what the manifest lists
         if stale.is_file():
             stale.unlink()
     onnx_path = out_dir / "model.onnx"
-    arch = export_onnx(model, onnx_path)
+    arch = export_onnx(model, onnx_path, weights=weights)
     shutil.copyfile(tokenizer_path, out_dir / "tokenizer.json")
     # The HF config lets benchmarks rebuild the same torch model from the ONNX weights.
     shutil.copyfile(checkpoint_dir / "config.json", out_dir / "config.json")
@@ -190,6 +211,7 @@ def export_checkpoint(
             "single_graph": True,
             "external_data": False,
             "dtype": "float32",
+            "weights_dtype": weights,
             "inputs": contract.input_names(arch.layers),
             "outputs": contract.output_names(arch.layers),
             "past_shape": ["batch", arch.kv_heads, "past_seq", arch.head_dim],

@@ -138,3 +138,36 @@ def test_cli_exports_a_checkpoint(tmp_path: Path, small_tokenizer: Tokenizer) ->
     assert main([*args, "--max-new-tokens", "4"]) == 0
     assert verify_hashes(out) == []
     assert main(["--from", str(tmp_path / "missing"), "--out", str(out)]) == 2
+
+
+def test_float16_weights_halve_the_file_and_keep_parity(
+    tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
+) -> None:
+    """--weights float16: weights stored as float16, parity with the rounded torch model,
+    and the engine (no torch) loads and decodes the folder."""
+    from onnx import TensorProto
+
+    from workers.engine import GenerationRequest, OnnxGenerator, RuntimeOptions
+
+    checkpoint = tmp_path / "ckpt"
+    _tiny_model("llama", small_tokenizer.get_vocab_size()).save_pretrained(checkpoint)
+    save(small_tokenizer, checkpoint / "tokenizer.json")
+    full = export_checkpoint(checkpoint, tmp_path / "f32", prompts=prompts, max_new_tokens=8)
+    half = export_checkpoint(
+        checkpoint, tmp_path / "f16", prompts=prompts, max_new_tokens=8, weights="float16"
+    )
+    parity = half["eval"]["parity"]
+    assert parity["ok"] and parity["sequences_matched"] == len(prompts), parity
+    assert parity["max_prefill_logit_diff"] <= 1e-4
+    assert half["onnx"]["weights_dtype"] == "float16"
+    assert full["onnx"]["weights_dtype"] == "float32"
+    size16 = (tmp_path / "f16" / "model.onnx").stat().st_size
+    size32 = (tmp_path / "f32" / "model.onnx").stat().st_size
+    assert size16 < 0.6 * size32
+    proto = __import__("onnx").load(str(tmp_path / "f16" / "model.onnx"))
+    halves = [i for i in proto.graph.initializer if i.data_type == TensorProto.FLOAT16]
+    assert halves and all(i.name.endswith("__fp16") for i in halves)
+
+    engine = OnnxGenerator.from_folder(tmp_path / "f16", RuntimeOptions(allow_cuda=False))
+    [result] = engine.generate([GenerationRequest(prompt="<|bos|>hello", seed=1, max_new_tokens=5)])
+    assert 1 <= result.num_new_tokens <= 5
