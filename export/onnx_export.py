@@ -46,7 +46,7 @@ def load_causal_lm(checkpoint_dir: str | Path) -> PreTrainedModel:
         dtype=torch.float32,
         attn_implementation="eager",
     )
-    model.eval()
+    model.eval()  # type: ignore[no-untyped-call]
     return model
 
 
@@ -54,7 +54,7 @@ def prepare_for_export(model: PreTrainedModel) -> PreTrainedModel:
     """Eager attention and eval mode: the additive 4D mask path is the one we export."""
     model.set_attn_implementation("eager")
     model.config.use_cache = True
-    model.eval()
+    model.eval()  # type: ignore[no-untyped-call]
     return model
 
 

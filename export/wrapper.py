@@ -42,7 +42,7 @@ def cache_from_flat(past: tuple[torch.Tensor, ...]) -> DynamicCache:
     cache = DynamicCache()
     cache.layers = []
     for i in range(0, len(past), 2):
-        layer = DynamicLayer()
+        layer = DynamicLayer()  # type: ignore[no-untyped-call]
         layer.dtype, layer.device = past[i].dtype, past[i].device
         layer.keys, layer.values = past[i], past[i + 1]
         layer.is_initialized = True

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.generator.factory import build_pipeline_with  # noqa: F401 - re-exported
+from workers.generator.factory import build_pipeline_with
 from workers.generator.writer import TextGenerator
 from workers.ops.fast_generators import CannedTextGenerator, TemplateTextGenerator
 from workers.ops.settings import OpsSettings
 from workers.settings import Settings
+
+__all__ = ["build_pipeline_with", "load_model_generator", "make_generator"]
 
 
 def load_model_generator(settings: Settings, model_dir: Path) -> TextGenerator:
