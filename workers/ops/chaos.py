@@ -34,6 +34,7 @@ class KillRecord:
     restarted_at: float
     log: Path
     recovered_s: float | None = None
+    progress: int | None = None  # records processed when the kill happened, where known
 
 
 @dataclass(slots=True)
@@ -190,6 +191,47 @@ def kill_and_restart(
         killed_at = fleet.kill(victim, signal.SIGKILL)
         proc = fleet.start(victim)
         records.append(KillRecord(victim, killed_at, time.time(), proc.log))
+    return records
+
+
+def spread_marks(total: int, kills: int, rng: random.Random, jitter: float = 0.4) -> list[int]:
+    """``kills`` progress marks spread over ``total``: one per equal slot, at a random point.
+
+    Mark ``i`` lies within ``jitter`` of a slot's width around ``total * (i + 1) / (kills + 1)``,
+    so the kills cover the whole run however fast the fleet is, and never bunch up.
+    """
+    width = total / (kills + 1)
+    return [int(width * (i + 1) + rng.uniform(-jitter, jitter) * width) for i in range(kills)]
+
+
+def kill_at_marks(
+    fleet: Fleet,
+    marks: Sequence[int],
+    rng: random.Random,
+    progress: Callable[[], int | None],
+    timeout_s: float,
+    interval_s: float = 0.5,
+) -> list[KillRecord]:
+    """At each mark of ``progress()`` (records processed), SIGKILL a random live worker and
+    restart it at once; raise ``TimeoutError`` if progress stops short of a mark for
+    ``timeout_s``.
+    """
+    records: list[KillRecord] = []
+    seen: list[int | None] = [None]
+    for mark in marks:
+
+        def reached(mark: int = mark) -> bool:
+            seen[0] = progress()
+            return seen[0] is not None and seen[0] >= mark
+
+        if not wait_until(reached, timeout_s, fleet.supervise, interval_s):
+            raise TimeoutError(f"progress stuck at {seen[0]} before mark {mark}")
+        fleet.supervise()
+        live = sorted(i for i in fleet.desired if fleet.alive(i))
+        victim = rng.choice(live)
+        killed_at = fleet.kill(victim, signal.SIGKILL)
+        proc = fleet.start(victim)
+        records.append(KillRecord(victim, killed_at, time.time(), proc.log, progress=seen[0]))
     return records
 
 

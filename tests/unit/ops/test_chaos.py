@@ -16,8 +16,10 @@ from workers.ops.chaos import (
     KillRecord,
     first_event_after,
     kill_and_restart,
+    kill_at_marks,
     measure_recovery,
     parse_log_time,
+    spread_marks,
 )
 
 
@@ -80,3 +82,31 @@ def test_unmeasured_recovery_stays_none(tmp_path: Path) -> None:
     (tmp_path / "w.log").write_text("")
     [r] = measure_recovery([KillRecord("w0", time.time(), time.time(), tmp_path / "w.log")])
     assert r.recovered_s is None
+
+
+def test_spread_marks_cover_the_run_one_per_slot() -> None:
+    """Marks rise through the run, one in each equal slot, none at its ends."""
+    marks = spread_marks(50_000, 20, random.Random(3))
+    width = 50_000 / 21
+    assert len(marks) == 20 and marks == sorted(marks)
+    for i, mark in enumerate(marks):
+        assert abs(mark - width * (i + 1)) <= 0.4 * width
+    assert marks[0] > 0 and marks[-1] < 50_000
+
+
+def test_kill_at_marks_kills_when_progress_reaches_each_mark(
+    tmp_path: Path, fake_python: str
+) -> None:
+    """One kill and restart per mark, taken once progress passed it; a stall times out."""
+    fleet = Fleet(env=dict(os.environ), log_dir=tmp_path / "logs", python=fake_python)
+    done = iter(range(0, 1000, 10))
+    try:
+        fleet.scale_to(2)
+        records = kill_at_marks(fleet, [30, 60], random.Random(1), lambda: next(done), 5, 0.01)
+        assert [r.progress for r in records] == [30, 60]
+        assert [c for _, c in fleet.exit_codes] == [-9, -9]
+        assert all(fleet.alive(i) for i in ("w0", "w1"))
+        with pytest.raises(TimeoutError, match="mark 10000"):
+            kill_at_marks(fleet, [10_000], random.Random(1), lambda: 5, 0.2, 0.05)
+    finally:
+        fleet.stop_all(timeout_s=5)
