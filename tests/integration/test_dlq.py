@@ -1,6 +1,7 @@
 """Dead letters end to end: every class of bad input, ``copyflow dlq inspect`` and ``redrive``.
 
-Workers run in a thread with the canned generator; the CLI runs as a subprocess.
+Workers run in a thread with the canned generator (the real model for the input that only a
+model refuses); the CLI runs as a subprocess.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.integration.kafka_helpers import plain_avro_decode, plain_avro_encode
 from tests.unit.factories import product_record
 from workers.envelope import Envelope
 from workers.generator.loop import GeneratorWorker
+from workers.generator.requests import requests_from_product
 from workers.generator.writer import PromptJob
 from workers.kafka.dlq import dlq_facts
 from workers.ops.audit import read_committed
@@ -29,6 +31,7 @@ from workers.ops.bounds import BrokerLookup
 from workers.ops.chaos import wait_until, worker_env
 from workers.ops.fast_generators import CannedTextGenerator
 from workers.ops.pipelines import build_pipeline_with
+from workers.prompt import build_prompt
 from workers.sample_catalog import sample_products
 from workers.serde import load_schema
 from workers.settings import Settings
@@ -277,3 +280,90 @@ def test_redrive_after_a_fix_publishes_what_a_bug_dead_lettered(
     assert (
         again.returncode == 0 and "sent 0 records" in again.stdout and "refused 3" in again.stdout
     )
+
+
+def _emoji_product() -> dict[str, Any]:
+    """A valid product the model can never be prompted with: emoji titles and values.
+
+    Every field is within the prompt's character bounds, but each emoji is four bytes of
+    byte-level BPE, so the prompt is over twice the model's context.
+    """
+    flair = "🔥✨🎧💥"
+    return product_record(
+        event_id="evt-emoji",
+        product_id="P-EMOJI",
+        sku="SKU-EMOJI",
+        title="限时爆款" + flair * 19,
+        attributes={f"亮点{i}": flair * 12 for i in range(8)},
+    )
+
+
+def test_a_request_the_model_can_never_serve_is_dead_lettered_in_a_live_batch(
+    make_settings: Callable[..., Settings],
+    make_pipeline: Callable[[Settings], Any],
+    text_generator: Any,
+) -> None:
+    """With the real model: the one unservable input goes to the DLQ as unprocessable, with
+    its bytes, headers and a reason naming the limit; the inputs in its batch publish.
+
+    At the default length limits no request fails the guards for good (the template's last
+    candidates pass any of them), so this is the unprocessable input that exists in
+    production: a prompt longer than the model's context, which the engine refuses.
+    """
+    settings = make_settings(max_batch_wait_ms=5000)
+    bad = _emoji_product()
+    req = requests_from_product(
+        bad, Envelope(settings.topics.product_created, 0, 0, None, b"", (), 0)
+    )
+    limit = text_generator.engine.model.manifest.max_positions
+    tokens = len(text_generator.engine.tokenizer.encode(build_prompt(req[0])))
+    assert limit is not None and tokens > limit  # the premise: no model run can take it
+
+    good = sample_products(2, seed=63)
+    bad_value = plain_avro_encode("ProductCreated", bad)
+    records = [
+        (good[0]["product_id"].encode(), plain_avro_encode("ProductCreated", good[0])),
+        (b"P-EMOJI", bad_value),
+        (good[1]["product_id"].encode(), plain_avro_encode("ProductCreated", good[1])),
+    ]
+    producer = Producer({"bootstrap.servers": settings.bootstrap_servers})
+    for key, value in records:
+        # One partition, so the three records reach the worker as one micro-batch.
+        producer.produce(
+            settings.topics.product_created,
+            value,
+            key,
+            partition=0,
+            headers=[("traceparent", b"00-emoji-01")] if key == b"P-EMOJI" else None,
+        )
+    assert producer.flush(30) == 0
+
+    worker = GeneratorWorker(settings, make_pipeline(settings), instance_id="dlq-model")
+    _drain(settings, worker, 3)
+    assert worker.stats.batches == 1 and worker.stats.consumed == 3
+    assert (worker.stats.published, worker.stats.dead_lettered) == (4, 1)
+
+    [dead] = read_all(settings.bootstrap_servers, settings.topics.dead_letter, expect=1)
+    assert dead.key() == b"P-EMOJI" and dead.value() == bad_value
+    headers = Envelope.from_message(dead).headers
+    assert headers[0] == ("traceparent", b"00-emoji-01")
+    facts = dlq_facts(list(headers))
+    assert (facts["stage"], facts["class"]) == ("generate", "unprocessable")
+    assert f"prompt has {tokens} tokens, model context is {limit}" in facts["reason"]
+    assert (facts["source.topic"], facts["source.partition"], facts["source.offset"]) == (
+        settings.topics.product_created,
+        "0",
+        "1",
+    )
+    assert int(facts["timestamp"]) > 0 and int(facts["source.timestamp"]) > 0
+
+    published = {
+        topic: read_all(settings.bootstrap_servers, topic, expect=2)
+        for topic in (settings.topics.descriptions, settings.topics.ads)
+    }
+    for topic, messages in published.items():
+        events = sorted(
+            plain_avro_decode("GeneratedContent", m.value() or b"")["source_event_id"]
+            for m in messages
+        )
+        assert events == sorted(p["event_id"] for p in good), topic
