@@ -227,15 +227,16 @@ def main() -> int:
         f"rebuilt-torch parity {torch_figures['parity_max_abs_logit_diff']:.2e}"
     )
     print(
-        f"{'batch':>5} {'engine tok/s':>13} {'torch tok/s':>12} {'ratio':>6} {'engine copies/s':>16} "
-        f"{'vs batch 1':>10} {'sampled+mask tok/s':>19}"
+        f"{'batch':>5} {'engine tok/s':>13} {'torch tok/s':>12} {'ratio':>6} "
+        f"{'engine copies/s':>16} {'vs batch 1':>10} {'sampled+mask tok/s':>19}"
     )
     base = torch_figures["batches"]["1"]["engine_copies_per_s"]
     for b in map(str, BATCHES):
         t, smp = torch_figures["batches"][b], engine_sampled["batches"][b]
         print(
             f"{b:>5} {t['engine_tokens_per_s']:>13.0f} {t['tokens_per_s']:>12.0f} "
-            f"{t['engine_tokens_per_s'] / t['tokens_per_s']:>5.1f}x {t['engine_copies_per_s']:>16.2f} "
+            f"{t['engine_tokens_per_s'] / t['tokens_per_s']:>5.1f}x "
+            f"{t['engine_copies_per_s']:>16.2f} "
             f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f}"
         )
     print(

@@ -82,13 +82,14 @@ def main() -> int:
     gpu = OnnxGenerator.from_folder(args.model, RuntimeOptions(allow_cuda=True))
     cpu = OnnxGenerator.from_folder(args.model, RuntimeOptions(allow_cuda=False))
     result["providers_chosen"] = list(gpu.providers)
-    result["io_binding"] = type(gpu._runner(1)).__name__  # noqa: SLF001 - the check is about this
+    result["io_binding"] = type(gpu._runner(1)).__name__  # the check is about this runner
     print("providers:", gpu.providers, "runner:", result["io_binding"], flush=True)
 
     sample = _requests(prompts[:32], args.new_tokens)
     a = [r.token_ids for r in gpu.generate(sample)]
     b = [r.token_ids for r in cpu.generate(sample)]
-    result["greedy_rows_identical_cuda_vs_cpu"] = f"{sum(x == y for x, y in zip(a, b))}/{len(a)}"
+    same = sum(x == y for x, y in zip(a, b, strict=True))
+    result["greedy_rows_identical_cuda_vs_cpu"] = f"{same}/{len(a)}"
     print("greedy identical:", result["greedy_rows_identical_cuda_vs_cpu"], flush=True)
 
     result["cuda_fp32"] = {b: _speed(gpu, prompts, b, args.new_tokens) for b in (1, 8, 16, 32, 64)}
@@ -101,7 +102,7 @@ def main() -> int:
         )
         c = [r.token_ids for r in half.generate(sample)]
         result["fp16_greedy_rows_identical_to_fp32"] = (
-            f"{sum(x == y for x, y in zip(a, c))}/{len(a)}"
+            f"{sum(x == y for x, y in zip(a, c, strict=True))}/{len(a)}"
         )
         result["cuda_fp16"] = {b: _speed(half, prompts, b, args.new_tokens) for b in (1, 16, 64)}
         print(

@@ -76,7 +76,8 @@ class PlainAvroCodec:
         if buf.tell() != len(data):
             raise BadInput(
                 "decode",
-                f"{self.name}: {len(data) - buf.tell()} trailing bytes (written with another schema?)",
+                f"{self.name}: {len(data) - buf.tell()} trailing bytes "
+                "(written with another schema?)",
             )
         if not isinstance(record, dict):
             raise BadInput("decode", f"{self.name}: not a record")

@@ -46,8 +46,26 @@ _VALUE_UNITS: dict[Locale, int] = {"zh": 16, "en": 32}
 # ("1.5L" → "1.", "WH-1000XM5" → "WH-10", "100%" → "100").
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9.,\-%'/]")
 _TRAILING = " \t,.;:-/·、，。：；（(【[<"
-_DANGLING = frozenset({"a", "an", "and", "by", "for", "from", "in", "of", "on", "or", "the",
-                       "to", "with", "&", "+", "|"})
+_DANGLING = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "by",
+        "for",
+        "from",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "&",
+        "+",
+        "|",
+    }
+)
 
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 _MAX_PRICE_DIGITS = 15
@@ -175,6 +193,7 @@ def _join(left: str, right: str) -> str:
 
 # ------------------------------------------------------------------ wording
 
+
 def _zh_single(price_words: str) -> Render:
     def render(name: str, attrs: Sequence[str], price: str | None) -> str:
         parts = [name]
@@ -216,6 +235,7 @@ def _render_list(locale: Locale, lead: str, entries: Sequence[tuple[str, str | N
 
 
 # ------------------------------------------------------------------ candidates
+
 
 def _single_candidates(request: ContentRequest, pieces: _Pieces) -> Iterator[str]:
     renders = _SINGLE[(request.locale, request.kind)]

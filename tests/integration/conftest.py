@@ -80,7 +80,7 @@ def running_worker(
         def _target() -> None:
             try:
                 result.append(worker.run(stop))
-            except BaseException as exc:  # surfaced to the test below
+            except BaseException as exc:  # noqa: BLE001 - surfaced to the test below
                 errors.append(exc)
 
         thread = threading.Thread(target=_target, daemon=True)

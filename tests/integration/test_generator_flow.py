@@ -28,7 +28,7 @@ def _wait_for(predicate: Callable[[], bool], timeout_s: float = 120.0) -> None:
 def test_every_product_gets_a_description_and_an_ad(
     kafka_bootstrap: str, make_settings: Callable[..., Settings], running_worker: Any
 ) -> None:
-    """N products sent by an independent producer yield N descriptions and N ads, keyed and traced."""
+    """N products from an independent producer yield N descriptions and N ads, keyed, traced."""
     settings = make_settings()
     products = sample_products(12, seed=3)
     placed = produce(
@@ -66,7 +66,7 @@ def test_every_product_gets_a_description_and_an_ad(
 def test_malformed_events_go_to_the_dead_letter_topic(
     kafka_bootstrap: str, make_settings: Callable[..., Settings], running_worker: Any
 ) -> None:
-    """Garbage and wrong-schema records are dead-lettered with reasons; good ones around them still flow."""
+    """Garbage and wrong-schema records are dead-lettered with reasons; good ones still flow."""
     settings = make_settings()
     good = sample_products(2, seed=5)
     behavior = plain_avro_encode(

@@ -48,10 +48,18 @@ def test_fallback_for_ordinary_items_states_the_price(item: object) -> None:
 def test_sample_items_fit_every_channel(kind: Kind, channel: Channel) -> None:
     """Sample items in both locales give non-generic copy within every channel's limit."""
     for request in (
-        zh_request(make_zh_item(), make_zh_item(title="智能手环 S3", price="249.00"),
-                   kind=kind, channel=channel),
-        make_request(make_item(), make_item(title="Fitness Tracker Band F2", price="49.99"),
-                     kind=kind, channel=channel),
+        zh_request(
+            make_zh_item(),
+            make_zh_item(title="智能手环 S3", price="249.00"),
+            kind=kind,
+            channel=channel,
+        ),
+        make_request(
+            make_item(),
+            make_item(title="Fitness Tracker Band F2", price="49.99"),
+            kind=kind,
+            channel=channel,
+        ),
     ):
         text = fallback_text(request)
         assert passed(check_all(text, request)), text

@@ -273,7 +273,25 @@ COMMON_WORDS: frozenset[str] = frozenset(_WORDS.split())
 # Stems that contractions leave behind once the apostrophe splits the word ("Don't" → "Don").
 CONTRACTION_STEMS: frozenset[str] = frozenset(
     {
-        "don", "won", "isn", "aren", "wasn", "weren", "doesn", "didn", "couldn", "shouldn",
-        "wouldn", "haven", "hasn", "hadn", "mustn", "needn", "let", "ll", "ve", "re",
+        "don",
+        "won",
+        "isn",
+        "aren",
+        "wasn",
+        "weren",
+        "doesn",
+        "didn",
+        "couldn",
+        "shouldn",
+        "wouldn",
+        "haven",
+        "hasn",
+        "hadn",
+        "mustn",
+        "needn",
+        "let",
+        "ll",
+        "ve",
+        "re",
     }
 )

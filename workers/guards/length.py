@@ -43,8 +43,20 @@ LENGTH_LIMITS: LengthLimits = MappingProxyType(
 # Markers that only a tokenizer or a prompt puts in text: ours ("<|...|>") and those of the
 # model families that export/ accepts (GPT-2, Llama, Qwen, BERT-style vocabularies).
 LEFTOVER_MARKERS: tuple[str, ...] = (
-    "<|", "|>", "<s>", "</s>", "<unk>", "<pad>", "<eos>", "<bos>", "[UNK]", "[PAD]", "[CLS]",
-    "[SEP]", "[MASK]", "\ufffd",
+    "<|",
+    "|>",
+    "<s>",
+    "</s>",
+    "<unk>",
+    "<pad>",
+    "<eos>",
+    "<bos>",
+    "[UNK]",
+    "[PAD]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "\ufffd",
 )
 
 # Cc control, Cf format, Co private use, Cs surrogate, Cn unassigned.

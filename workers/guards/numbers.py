@@ -243,16 +243,44 @@ _CJK_UNIT_ALT = "|".join(
 
 _QUANTITY = re.compile(rf"(?P<num>{NUMBER})[\s-]?(?P<unit>{_UNIT_ALT})")
 
-_CJK_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-               "六": 6, "七": 7, "八": 8, "九": 9}
+_CJK_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CJK_SCALES = {"十": 10, "百": 100, "千": 1000}
 _CJK_NUMERAL = "[零〇一二两三四五六七八九十百千万]+"
 _CJK_QUANTITY = re.compile(rf"(?P<num>{_CJK_NUMERAL})(?P<unit>{_CJK_UNIT_ALT})")
 
 _EN_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "hundred": 100,
 }
 _EN_QUANTITY = re.compile(
     rf"(?<![A-Za-z])(?P<num>(?i:{'|'.join(_EN_WORDS)}))[\s-](?P<unit>{_LATIN_UNIT_ALT})"

@@ -32,5 +32,3 @@ def make_generator(
     if ops.generator == "canned":
         return CannedTextGenerator()
     return load_model_generator(settings, model_dir or settings.model_dir)
-
-

@@ -120,19 +120,61 @@ def test_lists_are_surface_strings() -> None:
 def test_brief_terms_are_listed() -> None:
     """The terms named in the design guide and the brief are all present."""
     zh = {
-        "最佳", "最高级", "最高", "最低", "最优", "最好", "最先进", "最新技术", "国家级", "世界级",
-        "第一", "唯一", "顶级", "极品", "极致", "首个", "首选", "独一无二", "全网第一", "万能",
-        "100%", "绝对", "永久", "王牌", "销量冠军", "无敌", "根治", "治愈",
+        "最佳",
+        "最高级",
+        "最高",
+        "最低",
+        "最优",
+        "最好",
+        "最先进",
+        "最新技术",
+        "国家级",
+        "世界级",
+        "第一",
+        "唯一",
+        "顶级",
+        "极品",
+        "极致",
+        "首个",
+        "首选",
+        "独一无二",
+        "全网第一",
+        "万能",
+        "100%",
+        "绝对",
+        "永久",
+        "王牌",
+        "销量冠军",
+        "无敌",
+        "根治",
+        "治愈",
     }
-    en = {"best", "#1", "number one", "no. 1", "top-rated", "guaranteed", "guarantee", "cure",
-          "cures", "miracle", "100%", "perfect", "ultimate", "world-class", "unbeatable",
-          "risk-free", "clinically proven", "FDA approved"}
+    en = {
+        "best",
+        "#1",
+        "number one",
+        "no. 1",
+        "top-rated",
+        "guaranteed",
+        "guarantee",
+        "cure",
+        "cures",
+        "miracle",
+        "100%",
+        "perfect",
+        "ultimate",
+        "world-class",
+        "unbeatable",
+        "risk-free",
+        "clinically proven",
+        "FDA approved",
+    }
     assert zh <= set(BANNED_TERMS["zh"])
     assert en <= set(BANNED_TERMS["en"])
 
 
 def test_bare_zui_is_not_banned() -> None:
-    """"最" alone is not a term: it would ban 最近 (recently) at decode time too."""
+    """ "最" alone is not a term: it would ban 最近 (recently) at decode time too."""
     assert "最" not in ALL_BANNED_TERMS
 
 

@@ -9,8 +9,21 @@ from workers.guards.english import is_common_word
 
 @pytest.mark.parametrize(
     "word",
-    ["Enjoy", "Meet", "Crafted", "designed", "Shopping", "picks", "Bigger", "tidier", "Don",
-     "NEW", "Three", "Perfectly", "Navy"],
+    [
+        "Enjoy",
+        "Meet",
+        "Crafted",
+        "designed",
+        "Shopping",
+        "picks",
+        "Bigger",
+        "tidier",
+        "Don",
+        "NEW",
+        "Three",
+        "Perfectly",
+        "Navy",
+    ],
 )
 def test_common_words_and_inflections(word: str) -> None:
     """Ordinary words, their inflections and contraction stems are common in any case."""

@@ -57,13 +57,13 @@ def test_brand_in_other_locale_is_supported() -> None:
 
 
 def test_zh_numeral_with_unit_matches_digits() -> None:
-    """"两年" in copy is supported by "2年" in the data, and the other way round."""
+    """ "两年" in copy is supported by "2年" in the data, and the other way round."""
     request = zh_request(make_zh_item(attributes={"质保": "2年", "续航": "两小时"}))
     assert check_facts("两年质保，续航2小时", request).passed
 
 
 def test_unit_named_by_the_key_supports_a_quantity() -> None:
-    """"battery_mah": "5000" supports "5000mAh", but not "4000mAh" or "5000W"."""
+    """ "battery_mah": "5000" supports "5000mAh", but not "4000mAh" or "5000W"."""
     request = zh_request(make_zh_item(attributes={"battery_mah": "5000"}))
     assert check_facts("大电池5000mAh", request).passed
     assert not check_facts("大电池4000mAh", request).passed
@@ -71,7 +71,7 @@ def test_unit_named_by_the_key_supports_a_quantity() -> None:
 
 
 def test_converted_units_are_supported() -> None:
-    """"1.5L" in the data supports "1500ml" in the copy."""
+    """ "1.5L" in the data supports "1500ml" in the copy."""
     request = zh_request(make_zh_item(title="电热水壶 1.5L", attributes={}))
     assert check_facts("容量1500ml", request).passed
 
@@ -128,7 +128,7 @@ def test_detail_names_what_was_unsupported() -> None:
 
 
 def test_common_word_brand_only_when_capitalised() -> None:
-    """"apple" is fruit and passes; "Apple" is the brand and fails unless the request names it."""
+    """ "apple" is fruit and passes; "Apple" is the brand and fails unless the request names it."""
     assert check_facts("Tastes like apple pie.", EN).passed
     assert not check_facts("Pairs with Apple devices.", EN).passed
 
@@ -183,9 +183,21 @@ def test_numbers_from_any_item_field_are_supported() -> None:
 
 @pytest.mark.parametrize(
     ("word", "name"),
-    [("X200", True), ("5G", True), ("iPhone", True), ("OLED", True), ("NEW", False),
-     ("Enjoy", False), ("Sonora", True), ("vivo", True), ("apple", False), ("Apple", True),
-     ("a", False), ("I", False), ("12", False)],
+    [
+        ("X200", True),
+        ("5G", True),
+        ("iPhone", True),
+        ("OLED", True),
+        ("NEW", False),
+        ("Enjoy", False),
+        ("Sonora", True),
+        ("vivo", True),
+        ("apple", False),
+        ("Apple", True),
+        ("a", False),
+        ("I", False),
+        ("12", False),
+    ],
 )
 def test_looks_like_name(word: str, name: bool) -> None:
     """The shape rule: codes, inner capitals and uncommon capitalised words are names."""

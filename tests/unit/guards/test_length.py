@@ -65,8 +65,17 @@ def test_surrounding_whitespace_is_not_counted() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "\u3000", "line one\nline two", "tab\there", "zero\u200bwidth", "bidi\u202etext",
-     "junk \ufffd", "private \ue000 use"],
+    [
+        "",
+        "   ",
+        "\u3000",
+        "line one\nline two",
+        "tab\there",
+        "zero\u200bwidth",
+        "bidi\u202etext",
+        "junk \ufffd",
+        "private \ue000 use",
+    ],
 )
 def test_form_rejects_empty_and_control_text(text: str) -> None:
     """Empty text and text with control, format or replacement characters fails."""
@@ -75,8 +84,14 @@ def test_form_rejects_empty_and_control_text(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Great sound<|eos|>", "<|copy|>Nice", "text |> tail", "Nice</s>", "[UNK] headphones",
-     "＜｜eos｜＞ full width"],
+    [
+        "Great sound<|eos|>",
+        "<|copy|>Nice",
+        "text |> tail",
+        "Nice</s>",
+        "[UNK] headphones",
+        "＜｜eos｜＞ full width",
+    ],
 )
 def test_form_rejects_leftover_special_tokens(text: str) -> None:
     """Special-token fragments of any tokenizer family mean the decode went wrong."""

@@ -21,8 +21,15 @@ from workers.guards.numbers import (
 
 @pytest.mark.parametrize(
     ("surface", "value"),
-    [("199", 199), ("199.00", 199), ("199.0", 199), ("1,299", 1299), ("1,299.50", "1299.5"),
-     ("1.2万", 12000), ("3亿", 300_000_000)],
+    [
+        ("199", 199),
+        ("199.00", 199),
+        ("199.0", 199),
+        ("1,299", 1299),
+        ("1,299.50", "1299.5"),
+        ("1.2万", 12000),
+        ("3亿", 300_000_000),
+    ],
 )
 def test_parse_number_normalises(surface: str, value: int | str) -> None:
     """Equal amounts parse to equal Decimals whatever the separators and multipliers."""
@@ -35,7 +42,7 @@ def test_full_width_digits_read_as_ascii() -> None:
 
 
 def test_chinese_comma_does_not_join_numbers() -> None:
-    """"199，299" is two numbers, not the thousands number 199,299."""
+    """ "199，299" is two numbers, not the thousands number 199,299."""
     values = [v for _, v in find_numbers(normalize("199，299"))]
     assert values == [Decimal(199), Decimal(299)]
 
@@ -64,9 +71,18 @@ def test_prices_read_value_and_currency(text: str, value: int | str, currencies:
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("1.5L", "1500 ml"), ("30小时", "30 hours"), ("两小时", "2h"), ("三年", "36个月"),
-     ("2kg", "4斤"), ("1.5万mAh", "15000mAh"), ("35-hour", "35 hours"), ("two hours", "120 min"),
-     ("5000万像素", "50MP"), ("65W", "65 W")],
+    [
+        ("1.5L", "1500 ml"),
+        ("30小时", "30 hours"),
+        ("两小时", "2h"),
+        ("三年", "36个月"),
+        ("2kg", "4斤"),
+        ("1.5万mAh", "15000mAh"),
+        ("35-hour", "35 hours"),
+        ("two hours", "120 min"),
+        ("5000万像素", "50MP"),
+        ("65W", "65 W"),
+    ],
 )
 def test_equal_quantities_share_a_key(a: str, b: str) -> None:
     """Quantities in convertible units compare after exact conversion."""
