@@ -35,7 +35,7 @@ from workers.engine.records import (
 )
 from workers.engine.runner import BoundRunner, HostRunner, KvRunner
 from workers.engine.sampling import apply_repetition_penalty, row_rng, select_tokens
-from workers.engine.slot_mask import SlotMask, SlotSet
+from workers.engine.slot_mask import NAME_KEYS, SlotMask, SlotSet, slot_parts
 from workers.engine.tokenizer import TextTokenizer
 
 IntArray = npt.NDArray[np.int64]
@@ -73,6 +73,11 @@ class _Row:
     max_tokens: int
     slots: SlotSet | None = None
     slot_fragment: bytes | None = None
+    # Slots not written yet (``slots`` is this, narrowed to the current item when the
+    # request has several), and the item the text last named.
+    slot_pool: SlotSet | None = None
+    slot_item: bytes | None = None
+    several_items: bool = False
     tail: bytes = b""
     tokens: list[int] = field(default_factory=list)
     finish: FinishReason | None = None
@@ -224,14 +229,25 @@ class OnnxGenerator:
         )
 
     def _new_row(self, request: GenerationRequest, ids: Sequence[int]) -> _Row:
-        return _Row(
+        row = _Row(
             request=request,
             prompt_len=len(ids),
             rng=row_rng(request.seed),
             banned=self.banned_index(request.banned_terms),
             max_tokens=self._token_budget(request, len(ids)),
-            slots=SlotSet(request.slots) if request.slots else None,
         )
+        if request.slots:
+            row.slot_pool = SlotSet(request.slots)
+            row.several_items = len(row.slot_pool.items) > 1
+            row.slots = self._active_slots(row)
+        return row
+
+    @staticmethod
+    def _active_slots(row: _Row) -> SlotSet | None:
+        pool = row.slot_pool
+        if pool is None or not row.several_items:
+            return pool
+        return pool.for_item(row.slot_item)
 
     def _token_budget(self, request: GenerationRequest, prompt_len: int) -> int:
         limit = self.model.manifest.max_positions
@@ -268,9 +284,14 @@ class OnnxGenerator:
         row.tokens.append(token)
         if row.slots is not None:
             done = self._slot_mask.completed(row.slot_fragment, token)
-            if done:
+            if done and row.slot_pool is not None:
                 # Naming an attribute twice says nothing new; the model names another.
-                row.slots = row.slots.without(done)
+                row.slot_pool = row.slot_pool.without(done)
+                for slot in done:
+                    item, key = slot_parts(slot)
+                    if key in NAME_KEYS:
+                        row.slot_item = item
+                row.slots = self._active_slots(row)
             row.slot_fragment = self._slot_mask.advance(row.slot_fragment, token)
         if row.banned is not None:
             row.tail = row.banned.advance(row.tail, token)

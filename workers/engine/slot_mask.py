@@ -20,6 +20,11 @@ Outside a slot, two more things are never written:
   draft away; the mask makes the model write the slot instead).
 A slot already written is not written again (``SlotSet.without``): naming the same colour
 twice says nothing new, and the next slot the model opens names another attribute.
+
+In a text about several items (a recommendation list) a slot's item must be the one the
+text is talking about (``SlotSet.for_item``): after ``{2.title}`` the price written is
+``{2.price}``, never ``{3.price}``. Only names (``title``, ``brand``) move the text to
+another item, and before the first name no other slot may be written.
 """
 
 from __future__ import annotations
@@ -40,6 +45,16 @@ def _stray(text: bytes) -> bool:
     return b"}" in text or any(c in _DIGITS for c in text)
 
 
+# Slot keys that name an item, and so may move a text on to another item.
+NAME_KEYS = frozenset({b"title", b"brand"})
+
+
+def slot_parts(slot: bytes) -> tuple[bytes, bytes]:
+    """``b"{2.price}"`` → ``(b"2", b"price")``."""
+    item, _, key = slot[1:-1].partition(b".")
+    return item, key
+
+
 class SlotSet:
     """The slots one request may write, as bytes, with every proper prefix."""
 
@@ -47,9 +62,20 @@ class SlotSet:
         self.slots = frozenset(s.encode("utf-8") if isinstance(s, str) else s for s in slots)
         self.prefixes = frozenset(s[:k] for s in self.slots for k in range(1, len(s)))
 
+    @property
+    def items(self) -> frozenset[bytes]:
+        """The item numbers the slots belong to."""
+        return frozenset(slot_parts(s)[0] for s in self.slots)
+
     def without(self, used: Iterable[bytes]) -> SlotSet:
         """The same set less ``used``: each attribute is named once per text."""
         return SlotSet(self.slots.difference(used))
+
+    def for_item(self, item: bytes | None) -> SlotSet:
+        """Every item's names, and the other slots of ``item`` only (none before a name)."""
+        return SlotSet(
+            s for s in self.slots if slot_parts(s)[1] in NAME_KEYS or slot_parts(s)[0] == item
+        )
 
     def ok_inside(self, fragment: bytes, token: bytes) -> bool:
         text = fragment + token

@@ -15,6 +15,7 @@ from workers.guards.brands import KNOWN_BRANDS, BrandGroups
 from workers.guards.compliance import ALL_BANNED_TERMS, BANNED_TERMS, check_compliance
 from workers.guards.facts import check_facts
 from workers.guards.length import LENGTH_LIMITS, LengthLimits, check_form, check_length
+from workers.guards.pairing import check_pairing
 from workers.guards.privacy import check_privacy
 from workers.guards.result import Guard, GuardResult
 
@@ -37,13 +38,15 @@ def check_all(
     limits: LengthLimits = LENGTH_LIMITS,
     brands: BrandGroups = KNOWN_BRANDS,
 ) -> list[GuardResult]:
-    """Run every guard on ``text`` for ``request``: form, length, compliance, privacy, facts."""
+    """Run every guard on ``text`` for ``request``: form, length, compliance, privacy, facts
+    and pairing (each price next to its own item)."""
     return [
         check_form(text, request),
         check_length(text, request, limits),
         check_compliance(text, request),
         check_privacy(text, request),
         check_facts(text, request, brands),
+        check_pairing(text, request),
     ]
 
 

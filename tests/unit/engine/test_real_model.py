@@ -77,3 +77,42 @@ def test_real_model_batch_equals_single(
         assert (joint.token_ids, joint.finish_reason) == (alone.token_ids, alone.finish_reason)
         assert joint.num_new_tokens <= request.max_new_tokens
         assert not any(term in joint.text.lower() for term in BANNED)
+
+
+def test_list_drafts_pair_every_slot_with_the_item_last_named(
+    real_generator: OnnxGenerator,
+) -> None:
+    """Sampled recommendation drafts: each slot once, digits only inside slots, and every
+    non-name slot belongs to the item the text named last (no price under the wrong item)."""
+    import re
+
+    from export.corpus import eval_examples
+    from workers.prompt import build_prompt
+    from workers.slots import allowed_slots
+
+    requests = [e.request for e in eval_examples(200) if len(e.request.items) > 1][:10]
+    jobs = [
+        GenerationRequest(
+            prompt=build_prompt(r),
+            seed=seed,
+            max_new_tokens=120,
+            sampling=SamplingParams(do_sample=True, temperature=1.2, top_p=0.98),
+            slots=allowed_slots(r),
+        )
+        for r in requests
+        for seed in range(4)
+    ]
+    texts = [result.text for result in real_generator.generate(jobs)]
+    slots_seen = 0
+    for text in texts:
+        slots = re.findall(r"\{(\d+)\.([a-z0-9_]+)\}", text)
+        assert len(slots) == len(set(slots)), text
+        assert not re.search(r"\d", re.sub(r"\{\d+\.[a-z0-9_]+\}", "", text)), text
+        current = None
+        for item, key in slots:
+            if key in ("title", "brand"):
+                current = item
+            else:
+                assert item == current, text
+            slots_seen += 1
+    assert slots_seen > 2 * len(texts)

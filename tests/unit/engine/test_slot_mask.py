@@ -121,3 +121,17 @@ def test_masked_decoding_never_writes_a_foreign_slot(picks: list[int], rnd) -> N
     if fragment is not None:
         outside = outside[: outside.rfind(b"{")]
     assert b"}" not in outside and not re.search(rb"[0-9]", outside)
+
+
+def test_for_item_keeps_names_and_the_current_items_slots() -> None:
+    """Several items: before a name only names; after {2.title} only item 2's other slots."""
+    pool = SlotSet(["{1.title}", "{1.price}", "{2.title}", "{2.brand}", "{2.price}", "{2.color}"])
+    assert pool.items == {b"1", b"2"}
+    assert pool.for_item(None).slots == {b"{1.title}", b"{2.title}", b"{2.brand}"}
+    assert pool.for_item(b"2").slots == {
+        b"{1.title}",
+        b"{2.title}",
+        b"{2.brand}",
+        b"{2.price}",
+        b"{2.color}",
+    }
