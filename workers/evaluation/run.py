@@ -34,6 +34,8 @@ class EvalReport:
     unsupported_fact_rate_published: float
     banned_term_rate_raw: float
     banned_term_rate_published: float
+    mispaired_price_rate_raw: float
+    mispaired_price_rate_published: float
     length_compliance_raw: float
     length_compliance_published: float
     distinct_1: float
@@ -101,6 +103,8 @@ def evaluate(
         unsupported_fact_rate_published=sum(_failed(g, "facts") for g in published) / n,
         banned_term_rate_raw=sum(_failed(g, "compliance") for g in raw) / n,
         banned_term_rate_published=sum(_failed(g, "compliance") for g in published) / n,
+        mispaired_price_rate_raw=sum(_failed(g, "pairing") for g in raw) / n,
+        mispaired_price_rate_published=sum(_failed(g, "pairing") for g in published) / n,
         length_compliance_raw=1 - sum(_failed(g, "length") for g in raw) / n,
         length_compliance_published=1 - sum(_failed(g, "length") for g in published) / n,
         distinct_1=mean(distinct1),
