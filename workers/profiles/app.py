@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar, cast
 
@@ -60,6 +60,48 @@ class InterningJson(codecs.Codec):
 
     def _loads(self, s: bytes) -> Any:
         return interned(json.loads(s))
+
+
+class TableView(MutableMapping[str, Any]):
+    """A faust table whose reads skip faust's per-read machinery.
+
+    Writes and deletes go through the table (each one a changelog record, as before).
+    Reads go straight to the dict the in-memory store keeps, the very object the table
+    reads from, so they see exactly what the table holds (its own writes, changelog
+    events applied by recovery or, for a GlobalTable, other workers' writes) and are never
+    stale. Through the table each read costs a sensor call and several wrapper layers,
+    5-16 us; the agents read the tables hundreds of times per recommendation.
+    """
+
+    __slots__ = ("_data", "table")
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        store = table.data  # created on first use and kept by the table
+        data = getattr(store, "data", None)
+        # Any other store (RocksDB: serialized values) is read through the table.
+        self._data: Mapping[str, Any] = data if type(data) is dict else table
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.table[key]
 
 
 def _schema(key: str, value: str | codecs.Codec) -> faust.Schema[Any, Any]:
@@ -131,6 +173,11 @@ def _faust_options(
         "broker_commit_interval": cfg.commit_interval_s,
         "broker_session_timeout": cfg.session_timeout_s,
         "broker_heartbeat_interval": min(3.0, cfg.session_timeout_s / 3),
+        # Changelog records and requests go out in fewer, larger produce requests: with
+        # faust's defaults (no linger, 16 kB batches) a batch of events costs hundreds.
+        "producer_linger": cfg.producer_linger_s,
+        "producer_max_batch_size": cfg.producer_max_batch_bytes,
+        "stream_buffer_maxsize": max(4096, 4 * cfg.batch_max),
     }
     if datadir is not None:
         options["datadir"] = datadir  # faust's default is "<app id>-data" in the cwd
@@ -153,18 +200,30 @@ def build_app(
     basic_auth = settings.schema_registry_basic_auth
     auth = basic_auth.get_secret_value() if basic_auth else None
     raw, json_ = _schema("raw", "raw"), _schema("json", InterningJson())
+    engines: list[ProfileEngine] = []
+
+    async def on_catalog_changelog(event: Any) -> None:
+        # Every change of the catalog this worker's table applies from the changelog
+        # (recovery; other workers' products; our own writes coming back): the index the
+        # recommendations read is kept in step with the table, not only with on_product.
+        for engine_ in engines:
+            value = None if event.message.value is None else event.value
+            engine_.on_catalog_change(event.key, value)
+
+    catalog = app.GlobalTable(
+        "catalog",
+        default=None,
+        schema=json_,
+        partitions=1,
+        use_partitioner=True,
+        recovery_buffer_size=1,
+        on_changelog_event=on_catalog_changelog,
+    )
     state = State(
-        profiles=app.Table("profiles", default=None, schema=json_),
-        catalog=app.GlobalTable(
-            "catalog",
-            default=None,
-            schema=json_,
-            partitions=1,
-            use_partitioner=True,
-            recovery_buffer_size=1,
-        ),
-        co=app.Table("co", default=None, schema=json_),
-        erased=app.Table("erased", default=None, schema=json_),
+        profiles=TableView(app.Table("profiles", default=None, schema=json_)),
+        catalog=TableView(catalog),
+        co=TableView(app.Table("co", default=None, schema=json_)),
+        erased=TableView(app.Table("erased", default=None, schema=json_)),
     )
     engine = ProfileEngine(
         cfg,
@@ -177,6 +236,12 @@ def build_app(
         ),
         partitions=partitions,
     )
+    engines.append(engine)
+
+    @catalog.on_recover
+    async def _catalog_recovered() -> None:
+        engine.resync_catalog()
+
     outputs = {
         name: app.topic(name, schema=raw) for name in (topics.content_requests, topics.dead_letter)
     }

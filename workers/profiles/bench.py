@@ -427,7 +427,7 @@ def run_bench(
     rounds: int = 3,
     worker_settings: Settings | None = None,
     worker_events: int = 50_000,
-    worker_batches: Sequence[int] = (1, 500),
+    worker_batches: Sequence[int] = (1, 500, 2000),
 ) -> BenchResult:
     """Stage rate in memory; then, with a broker, raw consume vs consume + stage, alternated
     ``rounds`` times so both see the same machine weather; then, with ``worker_settings``,

@@ -23,13 +23,21 @@ class ProfilesConfig(BaseSettings):
     data_dir: str | None = Field(
         default=None, description="faust's data directory; None = a temporary one, removed"
     )
+    # Larger batches mean fewer changelog records per event (one per changed key per
+    # batch); a quarter second adds nothing a user notices to a debounced trigger.
     batch_max: int = Field(
-        default=500, ge=1, description="behavior events per batch (one table write per key)"
+        default=2000, ge=1, description="behavior events per batch (one table write per key)"
     )
     batch_within_s: float = Field(
-        default=0.05, gt=0, description="a batch that is not full goes after this"
+        default=0.25, gt=0, description="a batch that is not full goes after this"
     )
     commit_interval_s: float = 2.8
+    producer_linger_s: float = Field(
+        default=0.005, ge=0, description="faust producer linger: records per produce request"
+    )
+    producer_max_batch_bytes: int = Field(
+        default=262_144, ge=16_384, description="faust producer batch per partition"
+    )
     session_timeout_s: float = Field(
         default=60.0, ge=6.0, description="a dead worker's partitions move after this"
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from typing import cast
 
 import structlog
 
@@ -125,6 +126,32 @@ class ProfileEngine:
         self.index.add(entry)
         self.metrics.products += 1
         return []
+
+    def on_catalog_change(self, product_id: object, value: object) -> None:
+        """Index a catalog change the table saw without ``on_product``: another worker's
+        write arriving through the GlobalTable's changelog, or recovery. ``value`` None is
+        a deleted key. A value that is not a catalog entry is counted, never raised."""
+        if not isinstance(product_id, str):
+            self.metrics.unexpected_errors += 1
+            return
+        if value is None:
+            self.index.remove(product_id)
+            return
+        if not isinstance(value, dict) or value.get("product_id") != product_id:
+            self.metrics.unexpected_errors += 1
+            log.warning("profiles_catalog_change_ignored", reason="not a catalog entry")
+            return
+        try:
+            self.index.add(cast(CatalogEntry, value))
+        except (KeyError, TypeError, AttributeError):
+            self.index.remove(product_id)
+            self.metrics.unexpected_errors += 1
+            log.warning("profiles_catalog_change_ignored", reason="malformed catalog entry")
+
+    def resync_catalog(self) -> None:
+        """Rebuild the catalog index from the table (after recovery)."""
+        self.index.rebuild(self.state.catalog.values())
+        self._ranked_at_ms = -1  # re-rank on the next flush
 
     def on_behavior(self, env: Envelope, now_ms: int) -> list[Produce]:
         """Fold one behavior event into state; may open or extend a trigger window."""
@@ -328,7 +355,9 @@ class ProfileEngine:
             out.append(Produce(topic, key, value))
         self.metrics.requests_emitted += len(out)
         persona = requests[0].persona
-        log.info(
+        # Per request, so debug: at thousands a second an info line each would cost more
+        # than composing (the stats line every stats_log_interval_s carries the counts).
+        log.debug(
             "profiles_request_composed",
             request_id=requests[0].request_id,
             reason=pending.trigger.reason,

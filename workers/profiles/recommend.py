@@ -12,18 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Protocol
 
-from workers.profiles.catalog import CatalogIndex
+from workers.profiles.catalog import Candidate, CatalogIndex, ProductMeta
 from workers.profiles.cooc import merged
 from workers.profiles.logic import shares, top_keys
-from workers.profiles.records import CatalogEntry, CoEntry, PriceBand, Profile, category_key
+from workers.profiles.records import CatalogEntry, CoEntry, PriceBand, Profile
 
 
 class ItemSignals(Protocol):
     """What a recommender reads about items; the worker backs it with its tables."""
 
     def entry(self, product_id: str) -> CatalogEntry | None: ...
+
+    def meta(self, product_id: str) -> ProductMeta | None: ...
+
+    def candidates(self, category: str, depth: int, pop_exponent: float) -> Sequence[Candidate]: ...
 
     def neighbors(self, product_id: str) -> tuple[Mapping[str, float], Mapping[str, float]]: ...
 
@@ -83,6 +88,12 @@ class TableSignals:
     def entry(self, product_id: str) -> CatalogEntry | None:
         return self._catalog.get(product_id)
 
+    def meta(self, product_id: str) -> ProductMeta | None:
+        return self._index.meta(product_id)
+
+    def candidates(self, category: str, depth: int, pop_exponent: float) -> list[Candidate]:
+        return self._index.candidates(category, depth, pop_exponent)
+
     def neighbors(self, product_id: str) -> tuple[Mapping[str, float], Mapping[str, float]]:
         return merged(self._co, product_id, self._partitions)
 
@@ -138,11 +149,11 @@ def _category_weights(
     cats = shares(profile["cat"])
     out = {c: (1.0 - w.session) * cats[c] for c in top_keys(profile["cat"], w.top_categories)}
     session: dict[str, float] = {}
+    meta = signals.meta
     for pid, weight in seed.items():
-        entry = signals.entry(pid)
-        if entry is not None:
-            key = category_key(entry["category_path"])
-            session[key] = session.get(key, 0.0) + weight
+        m = meta(pid)
+        if m is not None:
+            session[m.category] = session.get(m.category, 0.0) + weight
     for cat, share in shares(session).items():
         out[cat] = out.get(cat, 0.0) + w.session * share
     return out
@@ -153,17 +164,14 @@ def _content_scores(
 ) -> dict[str, float]:
     brands = shares(profile["brand"])
     bands = shares(profile["band"])
+    brand_of, band_of = brands.get, bands.get
+    brand_fit, band_fit = w.brand_fit, w.band_fit
     out: dict[str, float] = {}
+    get = out.get
     for cat, share in _category_weights(profile, seed, signals, w).items():
-        for pid in signals.in_category(cat)[: w.content_depth]:
-            entry = signals.entry(pid)
-            if entry is None:
-                continue
-            fit = (1.0 + w.brand_fit * brands.get(entry["brand"], 0.0)) * (
-                1.0 + w.band_fit * bands.get(signals.band_of(entry), 0.0)
-            )
-            prior = 0.05 + signals.popularity(pid) ** w.pop_exponent
-            out[pid] = out.get(pid, 0.0) + share * fit * prior
+        for pid, brand, band, prior in signals.candidates(cat, w.content_depth, w.pop_exponent):
+            fit = (1.0 + brand_fit * brand_of(brand, 0.0)) * (1.0 + band_fit * band_of(band, 0.0))
+            out[pid] = get(pid, 0.0) + share * fit * prior
     return out
 
 
@@ -174,16 +182,56 @@ def _diversify(
     k: int,
     penalty: float,
 ) -> list[Recommendation]:
+    """Greedy pick: the best score, lowered by ``penalty`` once per item already chosen
+    from its category; ties go to the greater product id.
+
+    Within one category every item carries the same penalty, so only the head of each
+    category's ranked list can be the next pick: k steps over the categories, not over
+    every candidate.
+    """
     chosen: list[Recommendation] = []
+    if k <= 0 or not scored:
+        return chosen
+    queues: dict[str, list[tuple[float, str]]] = {}
+    for pid, score in scored.items():
+        queues.setdefault(category[pid], []).append((score, pid))
+    for queue in queues.values():
+        queue.sort()  # best last: pop() takes it
     taken: dict[str, int] = {}
-    pool = dict(scored)
-    while pool and len(chosen) < k:
-        best = max(pool, key=lambda p: (pool[p] * penalty ** taken.get(category[p], 0), p))
-        cat = category[best]
-        score = pool.pop(best) * penalty ** taken.get(cat, 0)
-        chosen.append(Recommendation(best, score, sources[best]))
-        taken[cat] = taken.get(cat, 0) + 1
+    while queues and len(chosen) < k:
+        best: tuple[float, str] | None = None
+        best_cat = ""
+        for cat, queue in queues.items():
+            factor = penalty ** taken.get(cat, 0)
+            score, pid = queue[-1]
+            head = (score * factor, pid)
+            # Items whose scores differ may tie once scaled; the greater id wins then.
+            i = len(queue) - 2
+            while i >= 0 and queue[i][0] * factor == head[0]:
+                head = max(head, (head[0], queue[i][1]))
+                i -= 1
+            if best is None or head > best:
+                best, best_cat = head, cat
+        assert best is not None
+        queue = queues[best_cat]
+        pid = best[1]
+        score = scored[pid]
+        queue.remove((score, pid))
+        if not queue:
+            del queues[best_cat]
+        chosen.append(Recommendation(pid, score * penalty ** taken.get(best_cat, 0), sources[pid]))
+        taken[best_cat] = taken.get(best_cat, 0) + 1
     return chosen
+
+
+def _source(pid: str, parts: dict[str, tuple[float, dict[str, float]]]) -> str:
+    """The signal that contributed most to an item's score (the first of equals)."""
+    best, name = -1.0, ""
+    for part, (weight, scores) in parts.items():
+        value = scores.get(pid)
+        if value is not None and weight * value > best:
+            best, name = weight * value, part
+    return name
 
 
 def recommend(
@@ -206,26 +254,34 @@ def recommend(
         parts["content"] = (w.content, _normalized(_content_scores(profile, seed, signals, w)))
         parts["recent"] = (w.recent, _normalized(seed))
     scored: dict[str, float] = {}
-    best_part: dict[str, tuple[float, str]] = {}
-    for name, (weight, scores) in parts.items():
+    get = scored.get
+    for weight, scores in parts.values():
         for pid, value in scores.items():
-            contribution = weight * value
-            scored[pid] = scored.get(pid, 0.0) + contribution
-            if contribution > best_part.get(pid, (-1.0, ""))[0]:
-                best_part[pid] = (contribution, name)
+            scored[pid] = get(pid, 0.0) + weight * value
+    # Only the head of the ranking can be chosen: once k items of the user's language are
+    # in hand (the k-th scoring s), an item scoring below s * diversity**(k-1) can never
+    # beat all of them, whatever the category penalties (each at most diversity**(k-1)).
+    floor = w.diversity ** (k - 1) if 0.0 <= w.diversity <= 1.0 and k > 0 else 0.0
     category: dict[str, str] = {}
     mine: dict[str, float] = {}
     others: dict[str, float] = {}
-    for pid, score in scored.items():
-        entry = signals.entry(pid)
-        if pid in exclude or entry is None:
+    meta = signals.meta
+    cutoff: float | None = None
+    for pid, score in sorted(scored.items(), key=itemgetter(1), reverse=True):
+        if cutoff is not None and score < cutoff:
+            break
+        m = meta(pid)
+        if m is None or pid in exclude:
             continue
-        category[pid] = category_key(entry["category_path"])
-        if locale is None or entry["locale"] == locale:
+        if locale is None or m.locale == locale:
+            category[pid] = m.category
             mine[pid] = score
-        else:
+            if cutoff is None and len(mine) == k:
+                cutoff = score * floor
+        elif cutoff is None:  # with k items of the user's language, others never fill
+            category[pid] = m.category
             others[pid] = score
-    sources = {pid: best_part[pid][1] for pid in category}
+    sources = {pid: _source(pid, parts) for pid in category}
     # The user's language first; other items only fill the list rather than send too few.
     chosen = _diversify(mine, sources, category, k, w.diversity)
     if len(chosen) < k:

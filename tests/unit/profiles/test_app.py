@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import faust
 from faust.streams import current_event
@@ -83,7 +85,61 @@ def test_app_declares_changelogged_tables_and_two_agents() -> None:
     assert tables["profiles"].changelog_topic.get_topic_name() == "unit-app-profiles-changelog"
     sources = {t for agent in app.agents.values() for t in agent.channel.topics}
     assert sources == {"pc", "ub"}
-    assert id(engine.state.profiles) == id(tables["profiles"]) and engine.partitions == 3
+    assert engine.state.profiles.table is tables["profiles"]  # type: ignore[attr-defined]
+    assert engine.partitions == 3
+
+
+def _changelog_event(key: str, value: object) -> SimpleNamespace:
+    return SimpleNamespace(key=key, value=value, message=SimpleNamespace(value=value))
+
+
+def test_table_reads_see_what_the_table_holds_without_faust_reads() -> None:
+    """Reads through the engine's view come from the store's own dict: a changelog change
+    applied to the store is visible at once, and nothing is copied."""
+    app, engine = build_app(Settings(), ProfilesConfig(app_id="unit-view"), 3)
+    table: Any = app.tables["profiles"]
+    store = table.data.data
+    profile = {"viewed": ["P1"]}
+    store["u1"] = profile  # as recovery's apply_changelog_batch writes it
+    view: Any = engine.state.profiles
+    assert view.get("u1") is profile and "u1" in view and len(view) == 1
+    assert view.get("u2") is None and list(view) == ["u1"]
+    del store["u1"]  # a tombstone applied
+    assert view.get("u1") is None and len(view) == 0
+
+
+def test_catalog_changelog_events_keep_the_index_in_step() -> None:
+    """A product written by another worker (a changelog event this worker's GlobalTable
+    applies) is indexed with its new attributes; a deleted key leaves the index."""
+    app, engine = build_app(Settings(), ProfilesConfig(app_id="unit-cat"), 3)
+    table: Any = app.tables["catalog"]
+
+    def changelog(key: str, value: object) -> None:
+        asyncio.run(table.on_changelog_event(_changelog_event(key, value)))
+
+    product = {
+        "product_id": "P1",
+        "sku": "S1",
+        "title": "Cup",
+        "brand": "Acme",
+        "category_path": ["Home", "Cups"],
+        "price": "10.00",
+        "currency": "USD",
+        "attributes": {},
+        "locale": "en",
+        "created_at": 0,
+    }
+    changelog("P1", product)
+    assert engine.index.meta("P1") is not None and engine.index.in_category("Home/Cups")
+    moved = {**product, "category_path": ["Sports", "Yoga"], "brand": "Other"}
+    changelog("P1", moved)
+    meta = engine.index.meta("P1")
+    assert meta is not None and (meta.category, meta.brand) == ("Sports/Yoga", "Other")
+    assert engine.index.in_category("Home/Cups") == []
+    changelog("P1", None)
+    assert engine.index.meta("P1") is None and engine.index.size == 0
+    changelog("P2", ["not", "an", "entry"])
+    assert engine.index.size == 0 and engine.metrics.unexpected_errors == 1
 
 
 def test_batches_split_per_partition_and_name_the_changelog_partition() -> None:

@@ -60,3 +60,44 @@ def test_rebuild_and_changed_products() -> None:
     assert index.view_of(entry("P0", ("Home", "Cups"), brand="Other")).brand == "Other"
     index.rebuild([entry("Q", ("Sports", "Yoga"))])
     assert index.size == 1 and index.categories() == ["Sports/Yoga"]
+
+
+def test_a_changed_product_moves_category_and_price_statistics() -> None:
+    """A re-sent product with a new category and price leaves its old category and its
+    old price no longer counts in the old category's mean."""
+    index = _index(["100.00"] * 5 + ["1000.00"])
+    assert index.band_of(entry("x", ("Home", "Cups"), price="100.00")) == "budget"
+    index.add(entry("P5", ("Sports", "Yoga"), price="1000.00"))
+    assert "P5" not in index.in_category("Home/Cups") and index.in_category("Sports/Yoga")
+    assert index.band_of(entry("x", ("Home", "Cups"), price="100.00")) == "mid"
+    meta = index.meta("P5")
+    assert meta is not None and meta.category == "Sports/Yoga" and index.size == 6
+
+
+def test_removed_products_leave_every_index() -> None:
+    """A deleted product is gone from its category, the search names and the facts."""
+    index = CatalogIndex()
+    index.add(entry("a", ("Electronics", "Headphones"), brand="Sonora"))
+    index.remove("a")
+    index.remove("never-there")
+    assert index.size == 0 and index.meta("a") is None and "a" not in index
+    assert index.categories() == [] and index.in_category("Electronics/Headphones") == []
+    assert index.match_query("sonora headphones").categories == ()
+    assert index.match_query("sonora headphones").brands == ()
+
+
+def test_candidates_are_cached_and_follow_changes_and_ranking() -> None:
+    """Content candidates carry brand, band and prior; a product change or a new ranking
+    is seen on the next read, not a stale cached list."""
+    index = _index(["10.00"] * 6)
+    index.rank({"P0": 4.0, "P1": 1.0})
+    first = index.candidates("Home/Cups", 2, 0.5)
+    assert [c.product_id for c in first] == ["P0", "P1"]
+    assert first[0].prior == 1.05 and first[1].prior == 0.55
+    assert index.candidates("Home/Cups", 2, 0.5) is first  # cached
+    index.add(entry("P0", ("Home", "Cups"), brand="Renamed", price="10.00"))
+    assert index.candidates("Home/Cups", 2, 0.5)[0].brand == "Renamed"
+    index.rank({"P1": 4.0})
+    assert index.candidates("Home/Cups", 2, 0.5)[0].product_id == "P1"
+    index.remove("P1")
+    assert "P1" not in [c.product_id for c in index.candidates("Home/Cups", 6, 0.5)]

@@ -183,6 +183,32 @@ def test_refresh_rebuilds_the_index_from_the_table() -> None:
     assert other.index.size == 18 and other.index.in_category("Home/Cups")
 
 
+def _requested_items(engine: ProfileEngine, user: str, n: int) -> dict[str, Any]:
+    _behave(engine, "purchase", "Y1", n, user=user)
+    (out,) = engine.flush(T0 + n + 100_000)
+    return {i.product_id: i for i in request_from_avro(REQUEST.decode(out.value)).items}
+
+
+def test_catalog_changes_seen_later_reach_the_recommendations() -> None:
+    """A product update that reaches the table after the index was built (another worker's
+    write, through the changelog) changes the attributes requests carry; a deleted product
+    is never recommended again."""
+    engine = _engine(items_per_request=18)
+    _load_catalog(engine)
+    before = _requested_items(engine, "u1", 0)
+    assert before["Y2"].brand == "Brand0"
+    changed: Any = {**engine.state.catalog["Y2"], "brand": "Renamed", "title": "Yoga mat 2"}
+    engine.state.catalog["Y2"] = changed  # what faust's store holds after the changelog
+    engine.on_catalog_change("Y2", changed)
+    del engine.state.catalog["Y3"]
+    engine.on_catalog_change("Y3", None)
+    after = _requested_items(engine, "u2", 1)
+    assert after["Y2"].brand == "Renamed" and after["Y2"].title == "Yoga mat 2"
+    assert "Y3" in before and "Y3" not in after
+    meta = engine.index.meta("Y2")
+    assert meta is not None and meta.brand == "Renamed"
+
+
 def test_ads_come_with_recommendations_when_enabled() -> None:
     """emit_ads adds a personalized ad for the lead item."""
     engine = _engine(emit_ads=True)
@@ -234,15 +260,17 @@ def test_a_batch_writes_each_changed_key_once_with_the_same_state() -> None:
     assert batched.state.profiles == single.state.profiles
     assert batched.state.co == single.state.co
     assert batched.metrics.as_dict() == single.metrics.as_dict()
-    assert single.state.profiles.writes == 6 and batched.state.profiles.writes == 2
-    assert batched.state.co.writes == len(batched.state.co) < single.state.co.writes
+    single_state: Any = single.state
+    batched_state: Any = batched.state
+    assert single_state.profiles.writes == 6 and batched_state.profiles.writes == 2
+    assert batched_state.co.writes == len(batched_state.co) < single_state.co.writes
 
 
 def test_erasure_inside_a_batch_leaves_no_profile() -> None:
     """An erase after views in the same batch deletes the not-yet-written profile too."""
     engine = _engine()
     _load_catalog(engine)
-    erase = {
+    erase: dict[str, Any] = {
         "event_id": "erase",
         "user_id": "u1",
         "session_id": "s",

@@ -96,6 +96,7 @@ def test_locale_is_preferred_and_others_only_fill() -> None:
     catalog, co, index = _world()
     for pid in ("H0", "H1"):
         catalog[pid] = {**catalog[pid], "locale": "zh"}
+        index.add(catalog[pid])  # the engine indexes every catalog change it stores or sees
     s = TableSignals(catalog, co, index, 1)
     assert {r.product_id for r in recommend(None, s, k=2, locale="zh")} == {"H0", "H1"}
     five = recommend(None, s, k=5, locale="zh")
