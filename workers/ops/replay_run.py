@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from workers.errors import Transient
 from workers.generator.loop import handle_isolating
@@ -69,15 +69,36 @@ class ReplaySummary:
         )
 
 
+# The group coordinator moves or is still loading (a broker just started, a leader changed):
+# the answer comes a moment later, so these are waited out rather than reported.
+_COORDINATOR_SETTLING = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }
+)
+
+
 def committed_offsets(
-    conf: Mapping[str, Any], plan: ReplayPlan, timeout_s: float = 10.0
+    conf: Mapping[str, Any], plan: ReplayPlan, timeout_s: float = 30.0
 ) -> dict[int, int]:
     """The replay group's checkpoint: next offset to read per partition (absent: none yet)."""
     consumer = Consumer({**conf, "group.id": plan.group_id, "enable.auto.commit": False})
+    partitions = [TopicPartition(plan.source, r.partition) for r in plan.ranges]
+    deadline = time.monotonic() + timeout_s
     try:
-        got = consumer.committed(
-            [TopicPartition(plan.source, r.partition) for r in plan.ranges], timeout_s
-        )
+        while True:
+            try:
+                got = consumer.committed(partitions, max(1.0, deadline - time.monotonic()))
+                break
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                settling = isinstance(error, KafkaError) and error.code() in _COORDINATOR_SETTLING
+                if not settling or time.monotonic() >= deadline:
+                    raise
+                log.info("replay_checkpoint_coordinator_settling", error=str(error))
+                time.sleep(0.5)
     finally:
         consumer.close()
     return {tp.partition: tp.offset for tp in got if tp.offset >= 0 and tp.error is None}
