@@ -92,10 +92,14 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    from workers.logs import configure_logging
     from workers.profiles.bench import render, run_bench
     from workers.settings import Settings
 
-    settings = None if args.no_kafka else Settings()
+    # Logging as the worker command sets it up, so the worker bench pays what it pays.
+    base = Settings()
+    configure_logging(base.log_format, base.log_level)
+    settings = None if args.no_kafka else base
     conf = None if settings is None else dict(settings.kafka_common())
     result = run_bench(
         args.events,
