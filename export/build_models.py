@@ -18,7 +18,7 @@ from export.evaluate import evaluate_folder
 from export.manifest import read_manifest, write_manifest
 from export.onnx_export import export_checkpoint
 from export.runtime_env import ensure_passive_omp
-from export.train import Recipe, train
+from export.train import RECIPES, train
 
 NAME = "copyflow-tiny"
 VERSION = "1.0.0"
@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path(".artifacts"))
     parser.add_argument("--reuse", action="store_true", help="reuse a finished checkpoint")
     parser.add_argument("--eval-count", type=int, default=120)
+    parser.add_argument(
+        "--recipe", choices=sorted(RECIPES), default="tiny", help="named training recipe"
+    )
     parser.add_argument(
         "--weights",
         choices=["float32", "float16"],
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     trained_by = f"python -m export.train --out {checkpoint} --log {args.work / 'train.jsonl'}"
     if not (args.reuse and (checkpoint / "training_report.json").is_file()):
         args.work.mkdir(parents=True, exist_ok=True)
-        train(Recipe(), checkpoint, args.work / "train.jsonl")
+        train(RECIPES[args.recipe], checkpoint, args.work / "train.jsonl")
         trained_by = ""
     command = " ".join(["python -m export.build_models", *(argv or sys.argv[1:])])
     export_checkpoint(
