@@ -30,6 +30,10 @@ class LagSource(Protocol):
 
     def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]: ...
 
+    def committed(
+        self, partitions: list[TopicPartition], timeout: float = ...
+    ) -> list[TopicPartition]: ...
+
     def get_watermark_offsets(
         self, partition: TopicPartition, timeout: float = ..., cached: bool = ...
     ) -> tuple[int, int] | None: ...
@@ -83,6 +87,7 @@ class LagMonitor:
         except KafkaException as exc:
             log.warning("lag_check_failed", error=str(exc.args[0]))
             return
+        starts = self._committed_starts(consumer, [tp for tp in positions if tp.offset < 0])
         seen: set[Key] = set()
         for tp in positions:
             key = (tp.topic, tp.partition)
@@ -106,11 +111,28 @@ class LagMonitor:
                 continue
             low, high = marks
             # A negative position means "not fetched yet": nothing consumed since assignment.
-            position = tp.offset if tp.offset >= 0 else None
+            # The group's committed offset is then where reading will start; without one,
+            # the whole retained partition is still to read.
+            position = tp.offset if tp.offset >= 0 else starts.get(key)
             self.observe(key, position, high, now, low=low)
         for key in list(self.partitions):
             if key not in seen:
                 del self.partitions[key]  # revoked: its new owner watches it
+
+    def _committed_starts(
+        self, consumer: LagSource, unfetched: list[TopicPartition]
+    ) -> dict[Key, int]:
+        """Committed offsets of partitions not fetched since assignment. A worker whose
+        partitions are idle at the end of their log fetches nothing, and must not read as
+        lagging by everything the partition retains."""
+        if not unfetched:
+            return {}
+        try:
+            got = consumer.committed(unfetched, timeout=self.watermark_timeout_s)
+        except KafkaException as exc:
+            log.warning("lag_check_failed", error=str(exc.args[0]))
+            return {}
+        return {(tp.topic, tp.partition): tp.offset for tp in got if tp.offset >= 0}
 
     def observe(self, key: Key, position: int | None, high: int, now: float, low: int = 0) -> None:
         """Record one observation of a partition and log a stall or a recovery."""
@@ -121,7 +143,8 @@ class LagMonitor:
             return
         moved = position is not None and (state.position is None or position > state.position)
         state.high, state.lag = high, lag
-        if moved:
+        # Nothing to read is as good as progress: the clock starts when records wait.
+        if moved or lag == 0:
             if state.stalled:
                 log.info(
                     "partition_recovered",

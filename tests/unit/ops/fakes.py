@@ -122,6 +122,7 @@ class FakeConsumer:
     assigned: list[TopicPartition] = field(default_factory=list)
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
     watermarks: dict[tuple[str, int], tuple[int, int] | None] = field(default_factory=dict)
+    committed_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     seeks: list[TopicPartition] = field(default_factory=list)
     paused: list[TopicPartition] = field(default_factory=list)
     seek_error: Exception | None = None
@@ -142,6 +143,16 @@ class FakeConsumer:
         return [
             TopicPartition(
                 tp.topic, tp.partition, self.positions.get((tp.topic, tp.partition), -1001)
+            )
+            for tp in partitions
+        ]
+
+    def committed(
+        self, partitions: list[TopicPartition], timeout: float | None = None
+    ) -> list[TopicPartition]:
+        return [
+            TopicPartition(
+                tp.topic, tp.partition, self.committed_offsets.get((tp.topic, tp.partition), -1001)
             )
             for tp in partitions
         ]

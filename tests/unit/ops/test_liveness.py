@@ -84,3 +84,33 @@ def test_watermarks_come_from_the_given_client() -> None:
     m = LagMonitor(watermarks=uncommitted)
     m.tick(consumer)
     assert m.snapshot()["in[0]"]["lag"] == 5
+
+
+def test_idle_worker_at_its_committed_end_is_not_stalled() -> None:
+    """Assigned partitions with nothing new to fetch (position unknown) are judged from the
+    group's committed offset: at the end of the log, no lag, however long it stays idle;
+    records that then arrive unread do count."""
+    clock = [0.0]
+    consumer = FakeConsumer(
+        assigned=[TopicPartition("in", 0), TopicPartition("in", 1)],
+        watermarks={("in", 0): (0, 500), ("in", 1): (0, 80)},
+        committed_offsets={("in", 0): 500},  # partition 1: never committed
+    )
+    m = LagMonitor(stall_after_s=30, interval_s=10, clock=lambda: clock[0])
+    for t in (0.0, 15.0, 40.0, 90.0):
+        clock[0] = t
+        m.tick(consumer)
+    assert m.snapshot()["in[0]"] == {
+        "position": 500,
+        "high_watermark": 500,
+        "lag": 0,
+        "stalled": False,
+    }
+    assert m.stalled() == ["in[1]"]  # 80 retained records and no committed offset
+    consumer.watermarks[("in", 0)] = (0, 530)
+    clock[0] = 100.0
+    m.tick(consumer)
+    assert "in[0]" not in m.stalled()  # records just arrived: not stuck yet
+    clock[0] = 140.0
+    m.tick(consumer)
+    assert "in[0]" in m.stalled()
