@@ -7,8 +7,8 @@ text in order and checks that the last item named before each price is one that 
 
 Items are recognised by their title or their brand (the short form "Qusen Lamp"); a brand
 that several items share stands for each of them. A price that comes before any item is
-named is a failure too: no reader can tell whose it is. Requests with one item pass: there is nothing
-to mix up.
+named is a failure too: no reader can tell whose it is. Requests with one item pass: there
+is nothing to mix up.
 """
 
 from __future__ import annotations
