@@ -13,8 +13,9 @@ Sizes (the issue's, in full):
 - kills: 3 workers work through 50,000 inputs, fed while they run, and a driver SIGKILLs a
   random one and restarts it 20 times, at random points spread over the whole run (one per
   twenty-first of the inputs, wherever the fleet has got to): ~90,000 outputs;
-- scale 1→3→1: 16,000 inputs, scaled out at 10% and back in once both new workers
-  committed work; broker restart: 12,000 inputs, broker down 3 s.
+- scale 1→3→1: 10,000 inputs, scaled out at 10%, 6,000 more once all three own partitions,
+  and back in once both new workers committed work; broker restart: 12,000 inputs, broker
+  down 3 s.
 Each input is a product (→ description + ad), a content request (→ recommendation) or garbage
 (→ one dead letter), and a read_committed audit counts lost, duplicated and extra records.
 
@@ -308,7 +309,7 @@ def test_twenty_sigkills_lose_and_duplicate_nothing(scenario: Scenario) -> None:
 def test_scale_out_and_in_mid_run(scenario: Scenario) -> None:
     """1 → 3 → 1 workers while records flow: every input is still handled exactly once."""
     scn = scenario
-    scn.send(16_000)
+    scn.send(10_000)
     fleet = Fleet(scn.env(), scn.log_dir)
     began = time.monotonic()
     total = scn.sent
@@ -317,6 +318,24 @@ def test_scale_out_and_in_mid_run(scenario: Scenario) -> None:
         fleet.scale_to(1)
         assert wait_until(lambda: scn.done_at_least(0.1, total), 300, fleet.supervise)
         fleet.scale_to(3)
+        # Once every partition has one of the three owners, more inputs arrive on every
+        # partition: the new workers then have work of their own whatever the first worker
+        # had already drained (it reads some partitions to the end before others).
+        assert wait_until(
+            lambda: (
+                len(_owned(fleet)) == 2 * PARTITIONS
+                and all(
+                    any(
+                        e.get("event") == "partitions_assigned" and e["partitions"]
+                        for e in log_events(fleet.procs[i].log)
+                    )
+                    for i in added
+                )
+            ),
+            120,
+            fleet.supervise,
+        ), "the new workers were never given partitions"
+        scn.send(6_000)
         # Scaled out once both new workers have committed work of their own.
         assert wait_until(
             lambda: all(_committed_batches(scn.log_dir, i) for i in added), 120, fleet.supervise

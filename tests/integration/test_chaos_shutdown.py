@@ -149,14 +149,15 @@ def test_shutdown_past_the_grace_exits_hard_and_loses_nothing(
     with _worker(
         settings,
         log,
-        COPYFLOW_OPS_GENERATOR="template",
+        COPYFLOW_OPS_GENERATOR="slow",
+        COPYFLOW_OPS_SLOW_GENERATE_S="30",
         COPYFLOW_MAX_BATCH_SIZE="200",
         COPYFLOW_OPS_SHUTDOWN_GRACE_S="1",
         # A hard exit never leaves the group: keep the successor's wait for it short.
         COPYFLOW_OPS_SESSION_TIMEOUT_MS="6000",
     ) as proc:
         assert wait_until(lambda: _event(log, "partitions_assigned") is not None, 120)
-        time.sleep(1.0)  # the single 200-record batch takes several seconds on the template path
+        time.sleep(1.0)  # the 200-record batch is in the slow generator for 30 s
         sent_at = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(30)

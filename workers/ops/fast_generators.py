@@ -18,6 +18,7 @@ Never run either in production: every record would be a template or the same lin
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 
 from workers.generator.writer import PromptJob
@@ -76,3 +77,19 @@ class CannedTextGenerator(_FastGenerator):
 
     def _text(self, job: PromptJob) -> str:
         return CANNED_TEXT[job.locale]
+
+
+class SlowTextGenerator(CannedTextGenerator):
+    """The canned line, after ``delay_s`` per call: a batch that takes as long as a model's.
+
+    The guards got fast enough that no fast generator's batch outlasts a shutdown grace
+    period any more; drills that need one in flight ask for it explicitly.
+    """
+
+    def __init__(self, delay_s: float, version: str = FAST_MODEL_VERSION) -> None:
+        super().__init__(version)
+        self.delay_s = delay_s
+
+    def generate(self, jobs: Sequence[PromptJob], /) -> list[str]:
+        time.sleep(self.delay_s)
+        return super().generate(jobs)

@@ -6,7 +6,11 @@ from pathlib import Path
 
 from workers.generator.factory import build_pipeline_with
 from workers.generator.writer import TextGenerator
-from workers.ops.fast_generators import CannedTextGenerator, TemplateTextGenerator
+from workers.ops.fast_generators import (
+    CannedTextGenerator,
+    SlowTextGenerator,
+    TemplateTextGenerator,
+)
 from workers.ops.settings import OpsSettings
 from workers.settings import Settings
 
@@ -31,4 +35,6 @@ def make_generator(
         return TemplateTextGenerator()
     if ops.generator == "canned":
         return CannedTextGenerator()
+    if ops.generator == "slow":
+        return SlowTextGenerator(ops.slow_generate_s)
     return load_model_generator(settings, model_dir or settings.model_dir)

@@ -20,7 +20,10 @@ class OpsSettings(BaseSettings):
     # "model" runs the ONNX model from Settings.model_dir. "template" and "canned" are test
     # modes (chaos tests, fuzzing, benchmarks) that replace only the model and keep the writer,
     # guards, encoding and the Kafka transaction path; see workers.ops.fast_generators.
-    generator: Literal["model", "template", "canned"] = "model"
+    # "slow" is "canned" that takes slow_generate_s per model call: a batch as long as the
+    # model's, on demand (shutdown-grace drills).
+    generator: Literal["model", "template", "canned", "slow"] = "model"
+    slow_generate_s: float = Field(default=5.0, ge=0.0)
 
     health_port: int | None = Field(default=None, description="serve /health here; off when unset")
     health_host: str = "127.0.0.1"

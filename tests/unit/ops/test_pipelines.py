@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from workers.envelope import Envelope
 from workers.generator.pipeline import DeadLetter, Output, handle
-from workers.ops.fast_generators import CannedTextGenerator, TemplateTextGenerator
+from workers.generator.writer import PromptJob
+from workers.ops.fast_generators import (
+    CannedTextGenerator,
+    SlowTextGenerator,
+    TemplateTextGenerator,
+)
 from workers.ops.pipelines import build_pipeline_with, make_generator
 from workers.ops.settings import OpsSettings
 from workers.serde import PlainAvroCodec
@@ -21,6 +27,12 @@ def test_make_generator_selects_the_test_modes(settings: Settings) -> None:
     assert isinstance(
         make_generator(settings, OpsSettings(generator="canned")), CannedTextGenerator
     )
+    slow = make_generator(settings, OpsSettings(generator="slow", slow_generate_s=0.2))
+    assert isinstance(slow, SlowTextGenerator)
+    started = time.monotonic()
+    job = PromptJob("p", 1, 8, "en")
+    assert slow.generate([job, job]) == ["New in store now."] * 2
+    assert time.monotonic() - started >= 0.2  # one delay per call, not per job
 
 
 def test_deterministic_pipeline_gives_identical_records(
