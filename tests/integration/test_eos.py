@@ -210,6 +210,9 @@ def test_cooperative_rebalance_mid_batch_keeps_exactly_once(
         assert owned(first) == 3
         with _running(second) as second_errors:
             assert wait_until(lambda: owned(second) > 0, 60)
+            # More records on every partition once both own some: the newcomer then has work
+            # whatever the first worker had already read to the end before the join.
+            placed += _send(settings, 30, seed=240)
             assert wait_until(_drained(settings), 120)
             shared = (owned(first), owned(second))
     assert not first_errors and not second_errors
