@@ -13,7 +13,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -81,9 +81,13 @@ RECIPES: dict[str, Recipe] = {
 
 
 def model_config(recipe: Recipe, tokenizer: Tokenizer) -> LlamaConfig:
-    roles = tok.role_ids(tokenizer)
+    return llama_config(recipe, tokenizer.get_vocab_size(), tok.role_ids(tokenizer))
+
+
+def llama_config(recipe: Recipe, vocab_size: int, roles: Mapping[str, int]) -> LlamaConfig:
+    """The transformers config of ``recipe`` (shapes, and the special token ids)."""
     return LlamaConfig(
-        vocab_size=tokenizer.get_vocab_size(),
+        vocab_size=vocab_size,
         hidden_size=recipe.hidden,
         intermediate_size=recipe.intermediate,
         num_hidden_layers=recipe.layers,

@@ -144,6 +144,16 @@ def _string(data: bytes, pos: int) -> tuple[str, int]:
     return data[pos:end].decode(), end
 
 
+def _optional_string(data: bytes, pos: int) -> tuple[str | None, int]:
+    """A union [null, string] at ``pos``: branch byte 0x00 (null) or 0x02 (string)."""
+    branch = data[pos]
+    if branch == 2:
+        return _string(data, pos + 1)
+    if branch:
+        raise ValueError("bad union branch")
+    return None, pos + 1
+
+
 def _read_behavior(data: bytes) -> Behavior:
     """Read a plain-Avro UserBehavior value into a Behavior. Raises (any exception) when it
     cannot vouch for the result: malformed, unusual or invalid values go the general way."""
@@ -154,21 +164,8 @@ def _read_behavior(data: bytes) -> Behavior:
     if n & 1:
         raise ValueError("negative enum index")
     kind = BEHAVIOR_TYPES[n >> 1]
-    # product_id and query: a union [null, string], branch 0 or 1 (bytes 0x00 or 0x02)
-    n = data[pos + 1]
-    pos += 2
-    product_id = None
-    if n == 2:
-        product_id, pos = _string(data, pos)
-    elif n:
-        raise ValueError("bad union branch")
-    n = data[pos]
-    pos += 1
-    query = None
-    if n == 2:
-        query, pos = _string(data, pos)
-    elif n:
-        raise ValueError("bad union branch")
+    product_id, pos = _optional_string(data, pos + 1)
+    query, pos = _optional_string(data, pos)
     ts_ms, pos = _uvarint(data, pos)
     ts_ms = (ts_ms >> 1) ^ -(ts_ms & 1)
     if not 0 <= ts_ms <= _MAX_TS_MS:

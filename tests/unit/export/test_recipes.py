@@ -8,22 +8,14 @@ pytestmark = pytest.mark.export
 torch = pytest.importorskip("torch", reason="the export tests need torch (pip install .[export])")
 transformers = pytest.importorskip("transformers", reason="the export tests need transformers")
 
-from export.train import RECIPES  # noqa: E402  (after the torch skip)
+from export.train import RECIPES, llama_config  # noqa: E402  (after the torch skip)
 
 MAX_ONNX_BYTES = 30 * 1024 * 1024
 
 
 def _params(name: str) -> int:
     recipe = RECIPES[name]
-    config = transformers.LlamaConfig(
-        vocab_size=recipe.vocab_size,
-        hidden_size=recipe.hidden,
-        intermediate_size=recipe.intermediate,
-        num_hidden_layers=recipe.layers,
-        num_attention_heads=recipe.heads,
-        num_key_value_heads=recipe.kv_heads,
-        tie_word_embeddings=True,
-    )
+    config = llama_config(recipe, recipe.vocab_size, {"pad": 0, "bos": 1, "eos": 2})
     with torch.device("meta"):  # shapes only: nothing is allocated
         model = transformers.LlamaForCausalLM(config)
     return sum(p.numel() for p in model.parameters())
