@@ -1,6 +1,10 @@
-"""Reproduce models/copyflow-tiny-v1: corpus → tokenizer → train → export → parity → manifest.
+"""Reproduce a committed model: corpus → tokenizer → train → export → parity → manifest.
 
-    python -m export.build_models --out models/copyflow-tiny-v1
+    python -m export.build_models --recipe small --weights float16 --work .artifacts/small
+    python -m export.build_models --recipe tiny --work .artifacts
+
+The folder is models/copyflow-<recipe>-v1 unless --out says otherwise, and the model is
+named copyflow-<recipe>.
 
 Training writes its checkpoint under --work (gitignored); only the exported folder is
 committed. ``--reuse`` skips training when the checkpoint already has a training report.
@@ -20,14 +24,13 @@ from export.onnx_export import export_checkpoint
 from export.runtime_env import ensure_passive_omp
 from export.train import RECIPES, train
 
-NAME = "copyflow-tiny"
 VERSION = "1.0.0"
 
 
 def main(argv: list[str] | None = None) -> int:
     ensure_passive_omp("export.build_models", argv)
-    parser = argparse.ArgumentParser(description="Build the copyflow tiny model folder.")
-    parser.add_argument("--out", type=Path, default=Path("models/copyflow-tiny-v1"))
+    parser = argparse.ArgumentParser(description="Build a copyflow model folder.")
+    parser.add_argument("--out", type=Path, default=None, help="models/copyflow-<recipe>-v1")
     parser.add_argument("--work", type=Path, default=Path(".artifacts"))
     parser.add_argument("--reuse", action="store_true", help="reuse a finished checkpoint")
     parser.add_argument("--eval-count", type=int, default=120)
@@ -41,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         help="weight storage in model.onnx (float16 fits ~15M parameters in 30 MB)",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = Path(f"models/copyflow-{args.recipe}-v1")
 
     started = time.time()
     checkpoint = args.work / "ckpt"
@@ -54,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     export_checkpoint(
         checkpoint,
         args.out,
-        name=NAME,
+        name=f"copyflow-{args.recipe}",
         version=VERSION,
         created_with=[
             *([trained_by] if trained_by else []),

@@ -112,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
 
     # Subcommands that live with their own subsystems register themselves here.
-    for module in ("workers.ops.cli", "workers.profiles.cli", "workers.evaluation.cli"):
+    for module in (
+        "workers.ops.cli",
+        "workers.profiles.cli",
+        "workers.evaluation.cli",
+        "workers.generator.cli",
+    ):
         try:
             register = importlib.import_module(module).register
         except ModuleNotFoundError as exc:

@@ -59,6 +59,7 @@ def make_pipeline(text_generator: OnnxTextGenerator) -> Callable[[Settings], Pip
             content_codec=PlainAvroCodec("GeneratedContent"),
             generator=text_generator,
             max_attempts=settings.max_resample_attempts + 1,
+            drafts=settings.drafts_per_attempt,
         )
 
     return _make

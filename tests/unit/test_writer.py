@@ -81,3 +81,63 @@ def test_same_request_same_seed() -> None:
     write_copy([a, b], gen1)
     write_copy([b, a], gen2)
     assert gen1.jobs[0][0].seed == gen2.jobs[0][1].seed
+
+
+# Drafts that pass every guard and name 2, 3 and 1 of the request's attributes.
+NAMES_TWO = "Sonora headphones, now 129.99 USD."
+NAMES_THREE = "Sonora headphones in Black, now 129.99 USD."
+NAMES_ONE = "Noise Cancelling Headphones H7, now 129.99 USD."
+
+
+def test_of_several_drafts_the_one_naming_most_attributes_is_published() -> None:
+    """With drafts=3 the passing draft that names the most attributes wins."""
+    gen = ScriptedGenerator([[NAMES_TWO, NAMES_THREE, NAMES_ONE]])
+    [copy] = write_copy([request()], gen, max_attempts=3, drafts=3)
+    assert copy.text == NAMES_THREE and copy.attempts == 1
+    assert copy.seed == gen.jobs[0][1].seed  # the seed of the draft that was published
+
+
+def test_a_failing_draft_never_wins_however_much_it_names() -> None:
+    """A draft that fails a guard is not published even when it names more."""
+    loaded = "Sonora headphones in Black, the best ever, now 129.99 USD."
+    gen = ScriptedGenerator([[NAMES_ONE, loaded, NAMES_ONE + " Shop now."]])
+    [copy] = write_copy([request()], gen, max_attempts=3, drafts=3)
+    assert copy.text == NAMES_ONE
+
+
+def test_ties_go_to_the_earlier_draft() -> None:
+    """Equal coverage: the first draft (the model's most likely text) is kept."""
+    gen = ScriptedGenerator([[NAMES_TWO, "Sonora sound, now 129.99 USD.", NAMES_ONE]])
+    [copy] = write_copy([request()], gen, max_attempts=3, drafts=3)
+    assert copy.text == NAMES_TWO
+
+
+def test_only_the_very_first_draft_is_greedy_and_every_seed_differs() -> None:
+    """Attempt 0 draft 0 is the likely text; every other draft samples with its own seed."""
+    gen = ScriptedGenerator([[GOOD] + [BANNED] * 5, [BANNED, GOOD, BANNED]])
+    a, b = request(request_id="a"), request(request_id="b")
+    copies = write_copy([a, b], gen, max_attempts=2, drafts=3)
+    assert [len(j) for j in gen.jobs] == [6, 3]  # b's second attempt only, three drafts
+    flags = [job.first_draft for jobs in gen.jobs for job in jobs]
+    assert flags == [True, False, False, True, False, False, False, False, False]
+    seeds_b = [job.seed for job in gen.jobs[0][3:]] + [job.seed for job in gen.jobs[1]]
+    assert len(set(seeds_b)) == 6
+    assert [c.attempts for c in copies] == [1, 2]
+    assert copies[1].text == GOOD and copies[1].seed == gen.jobs[1][1].seed
+
+
+def test_one_draft_per_attempt_keeps_the_attempt_seeds() -> None:
+    """drafts=1 draws the same seeds as before drafts existed: attempt k uses seed k."""
+    from workers.generator.identity import sampling_seed
+
+    gen = ScriptedGenerator([[BANNED], [FALSE_PRICE], [GOOD]])
+    req = request()
+    write_copy([req], gen, max_attempts=3)
+    assert [j[0].seed for j in gen.jobs] == [sampling_seed(req, "0.0.1", k) for k in range(3)]
+
+
+def test_drafts_must_be_positive() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="drafts"):
+        write_copy([request()], ScriptedGenerator([]), drafts=0)

@@ -20,7 +20,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     settings = Settings()
     model_dir = Path(args.model) if args.model else settings.model_dir
     generator = OnnxTextGenerator.from_folder(model_dir, runtime_options(settings), args.batch)
-    report, samples = evaluate(generator, args.count, args.variants_for)
+    drafts = args.drafts or settings.drafts_per_attempt
+    report, samples = evaluate(
+        generator, args.count, args.variants_for, drafts=drafts, pool=args.variant_pool
+    )
     out = Path(args.out)
     write_markdown(report, samples, out / "eval.md")
     charted = write_chart(report, out / "eval.png")
@@ -43,6 +46,10 @@ def register(sub: Any) -> None:
         "--variants-for", type=int, default=40, help="requests sampled 5 times for distinct-n"
     )
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument(
+        "--drafts", type=int, default=0, help="drafts per attempt (default: the worker's setting)"
+    )
+    p.add_argument("--variant-pool", type=int, default=12, help="drafts the variants come from")
     p.add_argument("--model", default=None, help="model folder (default: COPYFLOW_MODEL_DIR)")
     p.add_argument("--out", default=str(REPO_ROOT / "reports"))
     p.set_defaults(func=_cmd_eval)

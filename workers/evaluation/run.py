@@ -1,7 +1,8 @@
 """``copyflow eval``: the generator on held-out products and categories.
 
 Reports attribute coverage, unsupported facts and banned terms before and after the guards,
-distinct-1/2 across 5 variants, length compliance, held-out perplexity and the fallback rate.
+distinct-1/2 across 5 variants (workers.generator.variants), length compliance, held-out
+perplexity and the fallback rate.
 Writes a markdown report and a PNG chart.
 """
 
@@ -16,11 +17,9 @@ from workers.domain import ContentRequest
 from workers.evaluation.metrics import distinct_n, mean, slot_recall
 from workers.evaluation.perplexity import copy_perplexity
 from workers.generator.factory import OnnxTextGenerator
-from workers.generator.identity import sampling_seed
-from workers.generator.writer import MAX_NEW_TOKENS, PromptJob, write_copy
+from workers.generator.variants import write_variants
+from workers.generator.writer import write_copy
 from workers.guards import GuardResult, check_all
-from workers.prompt import build_prompt
-from workers.slots import allowed_slots, realize
 
 VARIANTS = 5
 
@@ -43,6 +42,8 @@ class EvalReport:
     perplexity: float
     fallback_rate: float
     first_draft_pass_rate: float
+    drafts_per_attempt: int
+    variant_pool: int
     seconds: float
 
 
@@ -51,7 +52,12 @@ def _failed(guards: list[GuardResult], name: str) -> bool:
 
 
 def evaluate(
-    generator: OnnxTextGenerator, count: int, variants_for: int, max_attempts: int = 3
+    generator: OnnxTextGenerator,
+    count: int,
+    variants_for: int,
+    max_attempts: int = 3,
+    drafts: int = 3,
+    pool: int = 12,
 ) -> tuple[EvalReport, list[tuple[ContentRequest, str, str, bool]]]:
     """Run the evaluation; return the figures and (request, reference, text, fallback) samples."""
     from export.corpus import eval_examples  # the held-out split lives with the corpus
@@ -61,11 +67,13 @@ def evaluate(
     requests = [e.request for e in examples]
     first_drafts: dict[str, list[GuardResult]] = {}
 
-    def observe(attempt: int, req: ContentRequest, _text: str, guards: list[GuardResult]) -> None:
-        if attempt == 0:
+    def observe(
+        attempt: int, draft: int, req: ContentRequest, _text: str, guards: list[GuardResult]
+    ) -> None:
+        if attempt == 0 and draft == 0:
             first_drafts[req.request_id] = guards
 
-    written = write_copy(requests, generator, max_attempts, observe=observe)
+    written = write_copy(requests, generator, max_attempts, observe=observe, drafts=drafts)
     raw = list(first_drafts.values())
     published = [check_all(w.text, w.request) for w in written]
     recall = [
@@ -74,29 +82,18 @@ def evaluate(
     mentioned = sum(m for m, _ in recall)
     wanted = sum(w for _, w in recall)
 
-    version = generator.model_version
     distinct1: list[float] = []
     distinct2: list[float] = []
-    for req in requests[:variants_for]:
-        jobs = [
-            PromptJob(
-                build_prompt(req),
-                sampling_seed(req, version, v),
-                MAX_NEW_TOKENS[req.channel],
-                req.locale,
-                allowed_slots(req),
-                first_draft=v == 0,
-            )
-            for v in range(VARIANTS)
-        ]
-        texts = [realize(t, req)[0] for t in generator.generate(jobs)]
+    for texts in write_variants(
+        requests[:variants_for], generator, VARIANTS, pool=pool, drafts=drafts
+    ):
         distinct1.append(distinct_n(texts, 1))
         distinct2.append(distinct_n(texts, 2))
 
     ppl = copy_perplexity(generator.engine, [(e.prompt, e.slotted) for e in examples])
     n = len(requests)
     report = EvalReport(
-        model=f"{generator.model_name} {version}",
+        model=f"{generator.model_name} {generator.model_version}",
         requests=n,
         attribute_coverage=mentioned / wanted if wanted else 1.0,
         unsupported_fact_rate_raw=sum(_failed(g, "facts") for g in raw) / n,
@@ -112,6 +109,8 @@ def evaluate(
         perplexity=ppl,
         fallback_rate=sum(w.fallback for w in written) / n,
         first_draft_pass_rate=sum(all(g.passed for g in gs) for gs in raw) / n,
+        drafts_per_attempt=drafts,
+        variant_pool=pool,
         seconds=time.perf_counter() - started,
     )
     samples = [

@@ -14,6 +14,7 @@ such as "<|" or "</s>" all mean the decoder went wrong, whatever the rest says.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -110,9 +111,71 @@ def form_problems(text: str) -> list[str]:
     return problems
 
 
+# Chinese, Japanese and Korean letters and their full-width punctuation ("。", "，", "｜").
+_CJK = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
+)
+
+
+# In Chinese copy: an English word (lower case, two letters or more) or ASCII brackets and
+# semicolons. Model names ("Plus", "Neo", "X") are capitalized; our zh copy puts none of
+# these outside the request's values, so a zh draft holding one has drifted.
+_EN_WORD = re.compile(r"(?<![A-Za-z])[a-z]{2,}(?![A-Za-z])")
+_ASCII_MARKS = re.compile(r"[;()\[\]{}<>]")
+
+
+def _outside_values(text: str, request: ContentRequest) -> str:
+    """``text`` with every request value (title, brand, category, attributes) blanked."""
+    values: list[str] = []
+    for item in request.items:
+        values += [item.title, item.brand, *item.category_path, *item.attributes.values()]
+    for value in sorted(values, key=len, reverse=True):
+        if value:
+            text = text.replace(value, " ")
+    return text
+
+
+def _balanced(text: str) -> bool:
+    """Every ASCII bracket closes what opened last ("87); brown)," does not)."""
+    pairs = {")": "(", "]": "["}
+    stack: list[str] = []
+    for char in text:
+        if char in "([":
+            stack.append(char)
+        elif char in pairs and (not stack or stack.pop() != pairs[char]):
+            return False
+    return not stack
+
+
+def script_problems(text: str, request: ContentRequest) -> list[str]:
+    """Copy that drifted into the other language, outside the request's own values.
+
+    A sample of a bilingual model can slide into the other language mid-sentence
+    ("...and a Sonora,T马上身。来自Headphones.", "现 is here.price..."); a brand or a colour may
+    legitimately be in either script, so the request's values are taken out before looking.
+    """
+    rest = _outside_values(text, request)
+    problems: list[str] = []
+    if request.locale == "en":
+        stray = _CJK.findall(rest)
+        if stray:
+            problems.append("Chinese or other CJK text in English copy: " + "".join(stray[:12]))
+        if not _balanced(rest):
+            problems.append("unbalanced brackets")
+        return problems
+    words = _EN_WORD.findall(rest)
+    if words:
+        problems.append("English words in Chinese copy: " + " ".join(words[:8]))
+    marks = _ASCII_MARKS.findall(rest)
+    if marks:
+        problems.append("ASCII brackets or semicolons in Chinese copy: " + "".join(marks[:8]))
+    return problems
+
+
 def check_form(text: str, request: ContentRequest) -> GuardResult:
-    """Fail on empty text, control or format characters and leftover special tokens."""
-    problems = form_problems(text)
+    """Fail on empty text, control or format characters, leftover special tokens, and
+    English copy in another script."""
+    problems = form_problems(text) + script_problems(text, request)
     if problems:
         return GuardResult(FORM, False, "; ".join(problems))
     return GuardResult(FORM, True)

@@ -100,7 +100,68 @@ def test_form_rejects_leftover_special_tokens(text: str) -> None:
     assert "special tokens" in result.detail
 
 
-@pytest.mark.parametrize("text", ["降噪耳机 Q5，售价¥399。", "Soft tee, $19.00.", "A < B | C > D"])
-def test_form_passes_clean_text(text: str) -> None:
-    """Clean one-line copy in either language passes."""
-    assert check_form(text, make_request()).passed
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [("降噪耳机 Q5，售价¥399。", "zh"), ("Soft tee, $19.00.", "en"), ("A < B | C > D", "en")],
+)
+def test_form_passes_clean_text(text: str, locale: str) -> None:
+    """Clean one-line copy in its own language passes."""
+    assert check_form(text, make_request(locale=locale)).passed
+
+
+def test_english_copy_drifting_into_chinese_fails_form() -> None:
+    """A hot sample that slides into the other language is not published."""
+    from tests.unit.factories import request
+    from workers.guards.length import check_form
+
+    req = request()
+    drifted = "Black finish, 35 hours of play, by Sonora,T马上身。来自Headphones."
+    result = check_form(drifted, req)
+    assert not result.passed and "马上身" in result.detail
+    assert check_form("Black finish, 35 hours of play, by Sonora.", req).passed
+
+
+def test_chinese_values_in_english_copy_are_not_a_drift() -> None:
+    """A Chinese brand or colour from the request may stand in English copy."""
+    from tests.unit.factories import item, request
+    from workers.guards.length import check_form
+
+    req = request(items=(item(brand="声悦", attributes={"color": "曜石黑"}),))
+    assert check_form("声悦 headphones in 曜石黑, 129.99 USD.", req).passed
+    assert not check_form("声悦 headphones, 好听.", req).passed
+
+
+def test_chinese_copy_may_hold_latin_and_full_width_marks() -> None:
+    from tests.unit.factories import request
+    from workers.guards.length import check_form
+
+    req = request(locale="zh")
+    assert check_form("Sonora 耳机｜续航35小时｜到手价129.99元", req).passed
+
+
+def test_chinese_copy_drifting_into_english_fails_form() -> None:
+    from tests.unit.factories import request
+    from workers.guards.length import check_form
+
+    req = request(locale="zh")
+    drifted = check_form("好价来了！Sonora 耳机，现 is here，到手价129.99元", req)
+    assert not drifted.passed and "is here" in drifted.detail
+    brackets = check_form("Sonora 耳机，1.47英寸); 5ATM); 到手价129.99元", req)
+    assert not brackets.passed and "ASCII" in brackets.detail
+
+
+def test_english_words_that_are_request_values_may_stand_in_chinese_copy() -> None:
+    from tests.unit.factories import item, request
+    from workers.guards.length import check_form
+
+    req = request(locale="zh", items=(item(attributes={"color": "matte black", "fit": "slim"}),))
+    assert check_form("Sonora 耳机，matte black配色，slim版型，到手价129.99元", req).passed
+
+
+def test_english_copy_with_unbalanced_brackets_fails_form() -> None:
+    from tests.unit.factories import request
+    from workers.guards.length import check_form
+
+    req = request()
+    assert not check_form("Sonora: 35 hours (Black), writing by 129.99 USD);", req).passed
+    assert check_form("Sonora headphones (Black), 129.99 USD.", req).passed
