@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar, cast
 
@@ -42,6 +42,7 @@ from workers.envelope import Envelope
 from workers.errors import Fatal
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.engine import Codecs, Produce, ProfileEngine, State
+from workers.profiles.faust_batch import BatchingApp, changelog_record
 from workers.profiles.metrics import Metrics
 from workers.profiles.records import interned
 from workers.serde import make_codec
@@ -55,8 +56,11 @@ class InterningJson(codecs.Codec):
     """JSON values whose strings are interned on the way in (see records.interned): a
     table recovered from its changelog then shares field names, ids and categories."""
 
+    # One encoder for every value: json.dumps with non-default options builds one per call.
+    _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
     def _dumps(self, obj: Any) -> bytes:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+        return self._encode(obj).encode()
 
     def _loads(self, s: bytes) -> Any:
         return interned(json.loads(s))
@@ -73,7 +77,7 @@ class TableView(MutableMapping[str, Any]):
     5-16 us; the agents read the tables hundreds of times per recommendation.
     """
 
-    __slots__ = ("_data", "table")
+    __slots__ = ("_data", "_log", "table")
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -81,6 +85,21 @@ class TableView(MutableMapping[str, Any]):
         data = getattr(store, "data", None)
         # Any other store (RocksDB: serialized values) is read through the table.
         self._data: Mapping[str, Any] = data if type(data) is dict else table
+        self._log: list[tuple[Any, str, Any]] | None = None
+
+    @property
+    def dict_backed(self) -> bool:
+        """Does the view hold the in-memory store's dict (so it can log its writes)?"""
+        return self._data is not self.table
+
+    def log_writes(self, log: list[tuple[Any, str, Any]] | None) -> None:
+        """While ``log`` is set, a write or delete changes the store's dict and appends
+        ``(table, key, value or None)`` to ``log``; the caller sends those changelog
+        records (the batch edge, see ``BehaviorBatches``). None: writes go through the
+        table again, each one a changelog record faust sends."""
+        if log is not None and not self.dict_backed:
+            raise TypeError("only a view of an in-memory store can log its writes")
+        self._log = log
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._data.get(key, default)
@@ -98,10 +117,20 @@ class TableView(MutableMapping[str, Any]):
         return len(self._data)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.table[key] = value
+        log = self._log
+        if log is None:
+            self.table[key] = value
+            return
+        self._data[key] = value  # type: ignore[index]
+        log.append((self.table, key, value))
 
     def __delitem__(self, key: str) -> None:
-        del self.table[key]
+        log = self._log
+        if log is None:
+            del self.table[key]
+            return
+        del self._data[key]  # type: ignore[attr-defined]
+        log.append((self.table, key, None))
 
 
 def _schema(key: str, value: str | codecs.Codec) -> faust.Schema[Any, Any]:
@@ -138,6 +167,74 @@ def envelope_of(message: Any) -> Envelope:
         headers=headers,
         timestamp_ms=int(message.timestamp * 1000),
     )
+
+
+def envelope_of_record(record: Any) -> Envelope:
+    """Copy an aiokafka ConsumerRecord (what the batch edge hands over)."""
+    raw_headers: Any = record.headers or ()
+    headers = tuple((str(k), v if isinstance(v, bytes) else b"") for k, v in raw_headers)
+    value = record.value
+    return Envelope(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        value if isinstance(value, bytes) else b"",
+        headers,
+        int(record.timestamp or 0),
+    )
+
+
+class BehaviorBatches:
+    """The behavior topic's batch edge (see faust_batch.py): one partition's new records
+    → ``ProfileEngine.on_behavior_batch`` → the changed keys' changelog records, sent to
+    that partition of each changelog through faust's producer → the dead letters.
+
+    The engine's table writes land in the stores' dicts at once and are logged; after the
+    batch each logged write becomes one changelog record, serialized by the table's own
+    codecs, in write order. The consumer acks the records when this returns, so faust
+    commits their offsets only after these records were handed to the producer (and its
+    commit flushes the producer first).
+    """
+
+    def __init__(
+        self,
+        app: faust.App,
+        engine: ProfileEngine,
+        views: Sequence[TableView],
+        send_all: Callable[[list[Produce]], Awaitable[None]],
+        batch_max: int,
+    ) -> None:
+        self.batch_max = max(1, batch_max)
+        self.app = app
+        self.engine = engine
+        self.views = views
+        self.send_all = send_all
+
+    async def __call__(self, tp: Any, records: Sequence[Any]) -> None:
+        envelopes = [envelope_of_record(rec) for rec in records]
+        step, partition, now = self.batch_max, tp.partition, now_ms()
+        for i in range(0, len(envelopes), step):
+            await self._batch(envelopes[i : i + step], partition, now)
+
+    async def _batch(self, envelopes: Sequence[Envelope], partition: int, now: int) -> None:
+        log: list[tuple[Any, str, Any]] = []
+        for view in self.views:
+            view.log_writes(log)
+        try:
+            out = self.engine.on_behavior_batch(envelopes, now)
+        finally:
+            for view in self.views:
+                view.log_writes(None)
+        # Serialized before the first await: values are live dicts the next batch changes.
+        changes = [
+            (table.changelog_topic.get_topic_name(), *changelog_record(table, key, value))
+            for table, key, value in log
+        ]
+        send = self.app.producer.send
+        for topic, key, value in changes:
+            await send(topic, key, value, partition, None, None)
+        await self.send_all(out)
 
 
 def by_partition(events: Sequence[Any]) -> list[list[Any]]:
@@ -194,7 +291,7 @@ def build_app(
     settings: Settings, cfg: ProfilesConfig, partitions: int, datadir: str | None = None
 ) -> tuple[faust.App, ProfileEngine]:
     """A faust app wired to a fresh engine; nothing runs until a worker starts it."""
-    app = faust.App(cfg.app_id, **_faust_options(settings, cfg, partitions, datadir))
+    app = BatchingApp(cfg.app_id, **_faust_options(settings, cfg, partitions, datadir))
     topics = settings.topics
     registry = settings.schema_registry_url
     basic_auth = settings.schema_registry_basic_auth
@@ -274,6 +371,12 @@ def build_app(
 
     app.agent(app.topic(topics.product_created, schema=raw), name="profiles-catalog")(on_products)
     app.agent(app.topic(topics.user_behavior, schema=raw), name="profiles-behavior")(on_behavior)
+    views = [state.profiles, state.co, state.erased]
+    if cfg.batch_edge and all(isinstance(v, TableView) and v.dict_backed for v in views):
+        batches = BehaviorBatches(
+            app, engine, cast(list[TableView], views), send_all, cfg.batch_max
+        )
+        app.batch_consume(topics.user_behavior, batches)
     app.timer(cfg.flush_interval_s, name="profiles-flush")(flush)
     app.timer(cfg.stats_log_interval_s, name="profiles-stats")(stats)
     return app, engine

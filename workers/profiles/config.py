@@ -31,6 +31,11 @@ class ProfilesConfig(BaseSettings):
     batch_within_s: float = Field(
         default=0.25, gt=0, description="a batch that is not full goes after this"
     )
+    batch_edge: bool = Field(
+        default=True,
+        description="take behavior from faust's consumer in batches (faust_batch.py), "
+        "not through its per-message agent path",
+    )
     commit_interval_s: float = 2.8
     producer_linger_s: float = Field(
         default=0.005, ge=0, description="faust producer linger: records per produce request"
