@@ -304,11 +304,17 @@ def measure_worker(
     settings: Settings, workload: Workload, cfg: ProfilesConfig, partitions: int = 3
 ) -> WorkerFigures:
     """Run ``ProfilesWorker`` (faust, changelogged tables) over the workload on fresh topics:
-    events/s from its first processed event to its last, from the engine's own counter."""
+    events/s from its first processed event to its last, from the engine's own counter.
+
+    As after an outage or a deploy: a first worker loads the catalog and stops; the
+    behavior is then written, and a second worker (same app id) recovers the catalog from
+    its changelog and works through the behavior backlog. aiokafka reads the same backlog
+    raw afterwards, in the same run. (Producing behavior while the worker runs would
+    measure the producer's pace; behavior read before the catalog would be about unknown
+    products, which costs less.)"""
     from confluent_kafka.admin import AdminClient
 
     from workers.kafka.topics import ensure_topics
-    from workers.profiles.app import ProfilesWorker
 
     conf: dict[str, Any] = dict(settings.kafka_common())
     tag = uuid.uuid4().hex[:8]
@@ -323,12 +329,43 @@ def measure_worker(
     codec = PlainAvroCodec("ProductCreated")
     products = [codec.encode(product_record(e)) for e in workload.catalog]
     produce_values(conf, topics.product_created, products)
-    produce_values(conf, topics.user_behavior, workload.values)
     count = len(workload.values)
-    raw = time_consume_aiokafka(settings.bootstrap_servers, topics.user_behavior, partitions, count)
-
+    worker_settings = settings.model_copy(update={"topics": topics})
     worker_cfg = cfg.model_copy(update={"app_id": f"bench-profiles-{tag}"})
-    worker = ProfilesWorker(settings.model_copy(update={"topics": topics}), worker_cfg, partitions)
+
+    def catalog_loaded(engine: ProfileEngine) -> bool:
+        return engine.index.size >= len(products)
+
+    _run_worker(worker_settings, worker_cfg, partitions, catalog_loaded)
+    produce_values(conf, topics.user_behavior, workload.values)
+    rate = _run_worker(
+        worker_settings,
+        worker_cfg,
+        partitions,
+        lambda e: e.metrics.behavior_events >= count,
+        progress=lambda e: e.metrics.behavior_events,
+    )
+    raw = time_consume_aiokafka(settings.bootstrap_servers, topics.user_behavior, partitions, count)
+    records = _topic_size(conf, f"{worker_cfg.app_id}-profiles-changelog")
+    admin = AdminClient(conf)
+    ours = [t for t in admin.list_topics(timeout=10).topics if tag in t]
+    if ours:
+        admin.delete_topics(ours)
+    return WorkerFigures(count, cfg.batch_max, rate, raw, records)
+
+
+def _run_worker(
+    settings: Settings,
+    cfg: ProfilesConfig,
+    partitions: int,
+    done: Callable[[ProfileEngine], bool],
+    progress: Callable[[ProfileEngine], int] | None = None,
+) -> float:
+    """Run a worker until ``done(engine)``; with ``progress``, the rate of that counter
+    from the first poll that saw it move to the last poll (NaN without)."""
+    from workers.profiles.app import ProfilesWorker
+
+    worker = ProfilesWorker(settings, cfg, partitions)
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -344,27 +381,29 @@ def measure_worker(
         if not worker.ready.wait(120):
             raise RuntimeError(f"worker not ready: {errors!r}")
         first = last = 0.0
-        done = 0
+        first_count = last_count = 0
         deadline = time.monotonic() + 600
-        while done < count and time.monotonic() < deadline and not errors:
-            done = worker.call(lambda e: e.metrics.behavior_events)
-            now = time.perf_counter()
-            if done and not first:
-                first, first_done = now, done
-            last = now
-            time.sleep(0.05)
-        if done < count:
-            raise RuntimeError(f"worker processed {done} of {count} events: {errors!r}")
-        rate = (count - first_done) / (last - first) if last > first else float("nan")
+        while not errors:
+            finished = worker.call(done)
+            if progress is not None:
+                seen = worker.call(progress)
+                now = time.perf_counter()
+                if seen and not first:
+                    first, first_count = now, seen
+                last, last_count = now, seen
+            if finished:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker did not finish in 600 s")
+            time.sleep(0.02)
+        if errors:
+            raise RuntimeError(f"the worker failed: {errors!r}")
     finally:
         stop.set()
         thread.join(60)
-    records = _topic_size(conf, f"{worker_cfg.app_id}-profiles-changelog")
-    admin = AdminClient(conf)
-    ours = [t for t in admin.list_topics(timeout=10).topics if tag in t]
-    if ours:
-        admin.delete_topics(ours)
-    return WorkerFigures(count, cfg.batch_max, rate, raw, records)
+    if last <= first:
+        return float("nan")
+    return (last_count - first_count) / (last - first)
 
 
 def _topic_size(conf: dict[str, Any], topic: str) -> int:
