@@ -35,7 +35,7 @@ from workers.engine.records import (
 )
 from workers.engine.runner import BoundRunner, HostRunner, KvRunner
 from workers.engine.sampling import apply_repetition_penalty, row_rng, select_tokens
-from workers.engine.slot_mask import NAME_KEYS, SlotMask, SlotSet, slot_parts
+from workers.engine.slot_mask import NAME_KEYS, SlotMask, SlotSet, slot_parts, slot_role
 from workers.engine.tokenizer import TextTokenizer
 
 IntArray = npt.NDArray[np.int64]
@@ -78,6 +78,10 @@ class _Row:
     slot_pool: SlotSet | None = None
     slot_item: bytes | None = None
     several_items: bool = False
+    # The last bytes written (the role of a slot opened next, see slot_mask.slot_role), and
+    # the slots the open slot may still become, given the role it was opened in.
+    recent: bytes = b""
+    slot_scope: SlotSet | None = None
     tail: bytes = b""
     tokens: list[int] = field(default_factory=list)
     finish: FinishReason | None = None
@@ -269,7 +273,9 @@ class OnnxGenerator:
                 row.banned.apply(logits[j], row.tail)
                 masked = True
             if row.slots is not None:
-                self._slot_mask.apply(logits[j], row.slot_fragment, row.slots)
+                inside = row.slot_fragment is not None and row.slot_scope is not None
+                scope = row.slot_scope if inside and row.slot_scope is not None else row.slots
+                self._slot_mask.apply(logits[j], row.slot_fragment, scope, row.recent)
                 masked = True
         # A mask that left a row nothing (EOS adds no text, so it never is banned) ends it.
         exhausted = ~np.isfinite(logits).any(axis=1) if masked else np.zeros(len(rows), bool)
@@ -292,7 +298,14 @@ class OnnxGenerator:
                     if key in NAME_KEYS:
                         row.slot_item = item
                 row.slots = self._active_slots(row)
+            opened_in = row.slot_fragment is None
             row.slot_fragment = self._slot_mask.advance(row.slot_fragment, token)
+            text = self._token_bytes[token] if token < len(self._token_bytes) else b""
+            if row.slot_fragment is not None and (opened_in or b"}" in text):
+                # A slot opened with this token: it keeps the role of the text before it.
+                before = row.recent + text[: text.rfind(b"{")]
+                row.slot_scope = row.slots.for_role(slot_role(before)) if row.slots else None
+            row.recent = (row.recent + text)[-24:]
         if row.banned is not None:
             row.tail = row.banned.advance(row.tail, token)
         if len(row.tokens) >= row.max_tokens:

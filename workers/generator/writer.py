@@ -23,6 +23,7 @@ from workers.domain import Channel, ContentRequest, Locale
 from workers.generator.coverage import named_attributes
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
+from workers.guards.slot_roles import slot_role_problems
 from workers.prompt import build_prompt
 from workers.slots import allowed_slots, realize
 from workers.templates import fallback_text
@@ -104,11 +105,13 @@ def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int)
 
 
 def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
-    """Fill a draft's slots and run every guard; an unfillable slot fails it too."""
+    """Fill a draft's slots and run every guard; an unfillable or misplaced slot fails it."""
     text, unresolved = realize(draft, request)
     guards = check_all(text, request)
-    if unresolved:
-        guards.insert(0, GuardResult("slots", False, "unresolved: " + ", ".join(unresolved)))
+    problems = [f"unresolved: {', '.join(unresolved)}"] if unresolved else []
+    problems += slot_role_problems(draft, request.locale)
+    if problems:
+        guards.insert(0, GuardResult("slots", False, "; ".join(problems)))
     return text, guards
 
 

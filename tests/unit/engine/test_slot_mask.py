@@ -135,3 +135,38 @@ def test_for_item_keeps_names_and_the_current_items_slots() -> None:
         b"{2.price}",
         b"{2.color}",
     }
+
+
+def test_slot_role_reads_the_words_before_the_slot() -> None:
+    from workers.engine.slot_mask import slot_role
+
+    assert slot_role(b"Now $") == "price"
+    assert slot_role("到手价¥".encode()) == "price"
+    assert slot_role(b"Designed by ") == "maker"
+    assert slot_role("来自".encode()) == "maker"
+    assert slot_role(b"It offers a ") == "attribute"
+    assert slot_role("选用".encode()) == "attribute"
+    assert slot_role(b"Say hello to the ") is None
+    assert slot_role(b"Nearby ") is None  # "by" inside a word is not a maker
+    assert slot_role(b"down from $") == "price"
+
+
+def test_after_a_dollar_only_a_price_slot_may_open() -> None:
+    mask = SlotMask(VOCAB)
+    slots = SlotSet(["{1.price}", "{1.color}", "{1.brand}"])
+    logits = np.zeros(len(VOCAB), dtype=np.float32)
+    mask.apply(logits, None, slots, b"Only $")
+    allowed = {VOCAB[i] for i in range(len(VOCAB)) if np.isfinite(logits[i])}
+    assert b"{1.price}" in allowed
+    # Opening "{1." is allowed only because {1.price} can follow: inside, the scope decides.
+    price_only = slots.for_role("price")
+    assert price_only.slots == frozenset({b"{1.price}"})
+    assert not price_only.ok_inside(b"{1.", b"color")
+
+
+def test_after_a_word_for_attributes_no_name_or_price_may_open() -> None:
+    mask = SlotMask(VOCAB)
+    logits = np.zeros(len(VOCAB), dtype=np.float32)
+    mask.apply(logits, None, SlotSet(["{1.price}", "{1.title}"]), b"It offers a ")
+    allowed = {VOCAB[i] for i in range(len(VOCAB)) if np.isfinite(logits[i])}
+    assert not allowed & {b"{", b"{1.", b"{1.price}"}

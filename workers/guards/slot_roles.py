@@ -1,0 +1,79 @@
+"""Slot roles: a draft must use each slot where that kind of value belongs.
+
+The slot grammar (workers.engine.slot_mask) lets a row write only its request's slots, but
+not *where*: a small model facing attribute keys it has not seen writes "Yours for
+${1.category}", "By {1.price}!" or "a {1.brand} finish". Every value is the request's own,
+so the facts guard passes them, yet the text says something false. These rules hold for
+every text in the training grammar (a test checks that) and catch those drafts:
+
+- a price slot carries its currency: "$" before it in English, "¥" before or "元" after it
+  in Chinese, or the currency slot after it; and "$" is followed by a price slot only;
+- "by" / "from" (English) and "来自" (Chinese) name a brand or an author, and "出品" /
+  "品质" follow a brand;
+- a name (title, brand, category) or a price is not a colour, material or size: it is not
+  followed by "finish", "colorway", "build", "of", "per" and the like, nor preceded by "a",
+  "just", "with", "选用" or "颜色选" (words that stand next to attribute values only).
+
+Checked on the draft before its slots are filled, where the roles are still visible.
+"""
+
+from __future__ import annotations
+
+import re
+
+from workers.domain import Locale
+
+_SLOT = r"\{\d{1,2}\.([a-z0-9_]{1,24})\}"
+_PRICE_KEYS = frozenset({"price", "original_price"})
+_NAME_KEYS = frozenset({"title", "brand", "category"})
+_MAKER_KEYS = frozenset({"brand", "author"})
+
+_EN_PRICE_OK = re.compile(r"\$" + _SLOT + r"|" + _SLOT + r" \{\d{1,2}\.currency\}")
+_ZH_PRICE_OK = re.compile(r"¥" + _SLOT + r"|" + _SLOT + r"\s*元")
+_ANY = re.compile(_SLOT)
+_EN_DOLLAR = re.compile(r"\$(?!\{\d{1,2}\.(?:price|original_price)\})")
+_EN_MAKER = re.compile(r"\b(?:by|from)\s+" + _SLOT, re.IGNORECASE)
+_ZH_MAKER_BEFORE = re.compile(r"来自\s*" + _SLOT)
+_ZH_MAKER_AFTER = re.compile(_SLOT + r"\s*(?:出品|品质)")
+_EN_ATTRIBUTE_NOUN = re.compile(
+    _SLOT + r"\s+(?:finish|colorway|color|body|build|construction|capacity|cooking surface|frame|"
+    r"sizing|cell|diameter|styling|output)\b"
+)
+# Words that, in all of the grammar's copy, stand before or after attribute values only.
+_EN_ATTRIBUTE_WORD_BEFORE = re.compile(
+    r"\b(?:a|an|just|with|and|of|include|includes)\s+" + _SLOT, re.IGNORECASE
+)
+_EN_ATTRIBUTE_WORD_AFTER = re.compile(_SLOT + r"\s+(?:of|and|per|in)\b")
+_ZH_ATTRIBUTE_BEFORE = re.compile(r"(?:选用|采用|颜色选|用料|约)\s*" + _SLOT)
+_ZH_ATTRIBUTE_AFTER = re.compile(_SLOT + r"\s*(?:外观|配色|材质|用料|规格|尺寸)")
+
+
+def slot_role_problems(draft: str, locale: Locale) -> list[str]:
+    """What is wrong with where ``draft`` puts its slots (empty: nothing)."""
+    if "{" not in draft and "$" not in draft:
+        return []
+    problems: list[str] = []
+    price_ok = _EN_PRICE_OK if locale == "en" else _ZH_PRICE_OK
+    placed = {m.start() for m in price_ok.finditer(draft)}
+    placed |= {m.start() + 1 for m in price_ok.finditer(draft) if draft[m.start()] in "$¥"}
+    for m in _ANY.finditer(draft):
+        if m.group(1) in _PRICE_KEYS and m.start() not in placed:
+            problems.append(f"price without its currency: {m.group(0)}")
+    if locale == "en":
+        problems += [f"$ before {m.group(0)[1:12]}" for m in _EN_DOLLAR.finditer(draft)]
+        makers = list(_EN_MAKER.finditer(draft))
+        nouns = [
+            *_EN_ATTRIBUTE_NOUN.finditer(draft),
+            *_EN_ATTRIBUTE_WORD_BEFORE.finditer(draft),
+            *_EN_ATTRIBUTE_WORD_AFTER.finditer(draft),
+        ]
+    else:
+        makers = [*_ZH_MAKER_BEFORE.finditer(draft), *_ZH_MAKER_AFTER.finditer(draft)]
+        nouns = [*_ZH_ATTRIBUTE_BEFORE.finditer(draft), *_ZH_ATTRIBUTE_AFTER.finditer(draft)]
+    problems += [f"not a maker: {m.group(0)}" for m in makers if m.group(1) not in _MAKER_KEYS]
+    problems += [
+        f"a name or price used as an attribute: {m.group(0)}"
+        for m in nouns
+        if m.group(1) in _NAME_KEYS | _PRICE_KEYS
+    ]
+    return problems
