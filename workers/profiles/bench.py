@@ -383,6 +383,7 @@ def _run_worker(
         first = last = 0.0
         first_count = last_count = 0
         deadline = time.monotonic() + 600
+        moved = time.monotonic()
         while not errors:
             finished = worker.call(done)
             if progress is not None:
@@ -390,7 +391,13 @@ def _run_worker(
                 now = time.perf_counter()
                 if seen and not first:
                     first, first_count = now, seen
+                if seen != last_count:
+                    moved = time.monotonic()
                 last, last_count = now, seen
+                if time.monotonic() - moved > 90:
+                    # Seen now and then on this machine, old and new worker alike: a
+                    # restarted worker of the same group that never gets its records.
+                    raise RuntimeError(f"the worker made no progress for 90 s at {seen}")
             if finished:
                 break
             if time.monotonic() > deadline:
