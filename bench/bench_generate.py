@@ -5,7 +5,7 @@ Both decode the same held-out prompts greedily with the same token budget, at ba
 the figures that matter are the ratios). The engine runs in a child process that never
 imports torch, so its peak RSS is the worker's, not torch's.
 
-    python bench/bench_generate.py [--model models/copyflow-tiny-v1] [--prompts 64]
+    python bench/bench_generate.py [--model models/copyflow-small-v1] [--prompts 64]
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "copyflow-tiny-v1")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "copyflow-small-v1")
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--new-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2)

@@ -69,7 +69,7 @@ def main() -> int:
     from workers.engine import OnnxGenerator, RuntimeOptions
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "copyflow-tiny-v1")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "copyflow-small-v1")
     parser.add_argument("--prompts", type=int, default=128)
     parser.add_argument("--new-tokens", type=int, default=48)
     parser.add_argument("--out", type=Path, required=True)

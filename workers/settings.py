@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "copyflow-tiny-v1"
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "copyflow-small-v1"
 
 
 class TopicSettings(BaseSettings):

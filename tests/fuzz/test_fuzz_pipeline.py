@@ -7,7 +7,7 @@ zero-width characters, invalid UTF-8, huge fields, thousands of attributes, out-
 prices, prompt injection in titles), and mixed batches. The bulk runs with the canned
 generator (one guard pass per request, see ``workers.ops.fast_generators``); hostile products
 also run through the template path, whose fallback text quotes the request's own data; a few
-dozen run through the real model when ``models/copyflow-tiny-v1`` exists (hostile prompts are
+dozen run through the real model when ``models/copyflow-small-v1`` exists (hostile prompts are
 long: about 3 s each on two shared cores).
 
 Examples are derandomized, so CI sees the same inputs every run. Counts are printed at the end

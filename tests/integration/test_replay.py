@@ -2,7 +2,7 @@
 
 The command runs as a subprocess, as an SRE would run it, with the canned generator
 (``COPYFLOW_OPS_GENERATOR=canned``) unless a test says otherwise; the backfill test uses the
-real model when ``models/copyflow-tiny-v1`` exists.
+real model when ``models/copyflow-small-v1`` exists.
 """
 
 from __future__ import annotations

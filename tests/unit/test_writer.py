@@ -141,3 +141,14 @@ def test_drafts_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="drafts"):
         write_copy([request()], ScriptedGenerator([]), drafts=0)
+
+
+def test_pipelines_ask_seed_blind_stand_ins_for_one_draft() -> None:
+    """The ops stand-ins write the same text whatever the seed: one draft each, not three."""
+    from workers.generator.factory import drafts_for
+    from workers.ops.fast_generators import CannedTextGenerator
+    from workers.settings import Settings
+
+    settings = Settings(drafts_per_attempt=3)
+    assert drafts_for(CannedTextGenerator(), settings) == 1
+    assert drafts_for(ScriptedGenerator([]), settings) == 3

@@ -2,7 +2,7 @@
 
 Public API (everything else is an implementation detail)::
 
-    gen = OnnxGenerator.from_folder("models/copyflow-tiny-v1", RuntimeOptions())
+    gen = OnnxGenerator.from_folder("models/copyflow-small-v1", RuntimeOptions())
     results = gen.generate([GenerationRequest(prompt, seed, max_new_tokens, ...)])
 
 Nothing here imports torch, reads the environment or touches Kafka.

@@ -110,6 +110,12 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
     )
 
 
+def drafts_for(generator: TextGenerator, settings: Settings) -> int:
+    """Drafts per attempt: the setting, or 1 for a generator whose drafts ignore the seed
+    (the ops stand-ins write the same text for every seed; more drafts would repeat it)."""
+    return settings.drafts_per_attempt if getattr(generator, "samples", True) else 1
+
+
 def build_pipeline_with(
     settings: Settings,
     generator: TextGenerator,
@@ -131,7 +137,7 @@ def build_pipeline_with(
         content_codec=make_codec("GeneratedContent", registry, auth),
         generator=generator,
         max_attempts=settings.max_resample_attempts + 1,
-        drafts=settings.drafts_per_attempt,
+        drafts=drafts_for(generator, settings),
         deterministic=deterministic,
         kinds=kinds,
     )

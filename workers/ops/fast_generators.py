@@ -33,6 +33,8 @@ CANNED_TEXT = {"zh": "新品上市，欢迎选购。", "en": "New in store now."
 
 class _FastGenerator:
     name = ""
+    # The text ignores the seed, so the writer asks for one draft per attempt (factory).
+    samples = False
 
     def __init__(self, version: str = FAST_MODEL_VERSION) -> None:
         self._version = version

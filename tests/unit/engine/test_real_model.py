@@ -1,4 +1,5 @@
-"""The trained copyflow-tiny-v1 model, when its folder exists: the engine's contract holds.
+"""The default model (models/copyflow-small-v1), when its folder exists: the engine's
+contract holds.
 
 ``COPYFLOW_ENGINE_TEST_MODEL`` points these tests at another exported folder (e.g. a fresh
 export before it is copied into models/).
@@ -18,7 +19,7 @@ from workers.engine import GenerationRequest, OnnxGenerator, SamplingParams
 from workers.engine.generate import left_pad
 from workers.engine.runner import HostRunner
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "copyflow-tiny-v1"
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "copyflow-small-v1"
 REAL_MODEL = Path(os.environ.get("COPYFLOW_ENGINE_TEST_MODEL", str(DEFAULT_MODEL)))
 BANNED = ("最佳", "第一", "唯一", "顶级", "best", "guaranteed", "#1")
 
