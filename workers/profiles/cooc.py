@@ -30,10 +30,20 @@ def co_key(partition: int, product_id: str) -> str:
 
 
 def add_pairs(entry: CoEntry, kind: str, others: Iterable[str], cap: int) -> None:
-    """Count one co-occurrence of the entry's product with each of ``others``."""
+    """Count one co-occurrence of the entry's product with each of ``others``.
+
+    Counts are ints (``1``, not ``1.0``): the same numbers, cheaper to serialize and
+    shorter in the changelog. A value recovered from the earlier format holds floats,
+    which the counting continues exactly (``1.0 + 1``)."""
     counts = entry["v"] if kind == "v" else entry["b"]
     for other in others:
-        counts[other] = counts.get(other, 0.0) + 1.0
+        counts[other] = counts.get(other, 0) + 1
+    if len(counts) > cap:
+        evict_weakest(counts, cap)
+
+
+def evict_weakest(counts: dict[str, float], cap: int) -> None:
+    """Drop the weakest neighbours until ``counts`` holds at most ``cap``."""
     while len(counts) > cap:
         # Keep the strongest neighbours; an item-item list is only read from the top. Among
         # equals the oldest goes: the first key holding the least count. Found with C-level

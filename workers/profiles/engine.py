@@ -29,7 +29,7 @@ from workers.profiles.cooc import (
     POPULARITY_WEIGHTS,
     add_pairs,
     add_popularity,
-    co_key,
+    evict_weakest,
     popularity_at,
 )
 from workers.profiles.decode import decode_behavior, decode_product
@@ -45,7 +45,7 @@ from workers.profiles.records import (
     new_co_entry,
     new_profile,
 )
-from workers.profiles.triggers import Debouncer, Pending, Trigger, trigger_for
+from workers.profiles.triggers import Debouncer, Pending, Trigger, trigger_for, trigger_strength
 from workers.serde import Codec
 from workers.settings import TopicSettings
 
@@ -176,8 +176,7 @@ class ProfileEngine:
                     out.append(self._dead_letter(env, exc.stage, exc.reason))
                     continue
                 try:
-                    source = Provenance(env.topic, env.partition, env.offset, event.event_id)
-                    apply(event, source, now_ms)
+                    apply(event, env, now_ms)  # the provenance is built only for a trigger
                 except Exception as exc:  # noqa: BLE001 - see on_product
                     out.append(self._unexpected(env, exc))
         finally:
@@ -234,9 +233,11 @@ class ProfileEngine:
         self._ranked_at_ms = now_ms
         self._ranked_co_size = co_size
 
-    def apply(self, event: Behavior, source: Provenance, now_ms: int) -> Outcome | None:
+    def apply(self, event: Behavior, source: Provenance | Envelope, now_ms: int) -> Outcome | None:
         """Fold one decoded event into state (the eval and the benchmark call this directly).
 
+        ``source`` is the event's provenance, or its envelope: then the provenance is built
+        only when the event raises a trigger not absorbed by a stronger pending one.
         Outside ``on_behavior_batch`` the changed values are written before it returns.
         """
         state, metrics = self.state, self.metrics
@@ -259,18 +260,41 @@ class ProfileEngine:
         entry = state.catalog.get(product_id) if product_id else None
         view = self.index.view_of(entry) if entry is not None else None
         search = self.index.match_query(event.query) if event.query else None
-        outcome = apply_event(profile, event, view, now_ms, self.cfg, search)
-        self._count(outcome)
-        if outcome.status != "applied":
+        cfg = self.cfg
+        outcome = apply_event(profile, event, view, now_ms, cfg, search)
+        status = outcome.status
+        if status != "applied":
+            if status == "duplicate":
+                metrics.duplicates += 1
+            else:
+                metrics.ignored += 1
             return outcome
+        metrics.applied += 1
+        if outcome.out_of_order:
+            metrics.out_of_order += 1
+        if outcome.unknown_product:
+            metrics.unknown_product += 1
+        if outcome.future_clamped:
+            metrics.future_clamped += 1
+        if outcome.heavy_user:
+            metrics.heavy_user_events += 1
         dirty[user_id] = profile
         if product_id is not None:
             self._update_co(event, outcome, source.partition)
-        trigger = trigger_for(event, outcome, self.cfg, source)
-        if trigger is not None:
+        strength = trigger_strength(event, outcome, cfg)
+        if strength:
             metrics.triggers += 1
-            if not self.debouncer.offer(user_id, trigger, now_ms):
+            debouncer = self.debouncer
+            if debouncer.absorbs(user_id, strength):
                 metrics.coalesced += 1
+            else:
+                if type(source) is not Provenance:
+                    source = Provenance(
+                        source.topic, source.partition, source.offset, event.event_id
+                    )
+                trigger = trigger_for(event, outcome, cfg, source)
+                if trigger is not None and not debouncer.offer(user_id, trigger, now_ms):
+                    metrics.coalesced += 1
         if not self._in_batch:
             self.write_back()
         return outcome
@@ -291,45 +315,39 @@ class ProfileEngine:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _count(self, outcome: Outcome) -> None:
-        m = self.metrics
-        if outcome.status == "duplicate":
-            m.duplicates += 1
-            return
-        if outcome.status == "ignored":
-            m.ignored += 1
-            return
-        m.applied += 1
-        m.out_of_order += outcome.out_of_order
-        m.unknown_product += outcome.unknown_product
-        m.future_clamped += outcome.future_clamped
-        m.heavy_user_events += outcome.heavy_user
-
-    def _co_entry(self, key: str, ts_ms: int) -> CoEntry:
-        """The entry for ``key`` (changed in this batch, stored, or new), marked changed."""
-        dirty = self._dirty_co
-        entry = dirty.get(key)
-        if entry is None:
-            entry = self.state.co.get(key)
-            if entry is None:
-                entry = new_co_entry(ts_ms)
-            dirty[key] = entry
-        return entry
-
     def _update_co(self, event: Behavior, outcome: Outcome, partition: int) -> None:
         pid = event.product_id
         weight = POPULARITY_WEIGHTS.get(event.type)
         if pid is None or weight is None:
             return
         cap, ts = self.cfg.max_neighbors, outcome.ts_ms
-        entry = self._co_entry(co_key(partition, pid), ts)
+        dirty, stored = self._dirty_co, self.state.co
+        # Each entry: changed in this batch, stored, or new; then marked changed. Keys as
+        # cooc.co_key makes them, inlined like the rest (several entries per event).
+        key = f"{partition}:{pid}"
+        entry = dirty.get(key)
+        if entry is None:
+            entry = stored.get(key)
+            if entry is None:
+                entry = new_co_entry(ts)
+            dirty[key] = entry
         add_popularity(entry, weight, ts, self.cfg.popularity_half_life_s * 1000.0)
         for kind, others in (("v", outcome.co_view_with), ("b", outcome.co_buy_with)):
             if not others:
                 continue
             add_pairs(entry, kind, others, cap)
             for other in others:  # symmetric: the other item learns about this one too
-                add_pairs(self._co_entry(co_key(partition, other), ts), kind, (pid,), cap)
+                key = f"{partition}:{other}"
+                other_entry = dirty.get(key)
+                if other_entry is None:
+                    other_entry = stored.get(key)
+                    if other_entry is None:
+                        other_entry = new_co_entry(ts)
+                    dirty[key] = other_entry
+                counts = other_entry["v"] if kind == "v" else other_entry["b"]
+                counts[pid] = counts.get(pid, 0) + 1  # add_pairs(other_entry, kind, (pid,))
+                if len(counts) > cap:
+                    evict_weakest(counts, cap)
 
     def _erase(self, user_id: str, ts_ms: int) -> None:
         state = self.state

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import partial
 from hashlib import blake2b
 from typing import Literal, NamedTuple
 
@@ -62,6 +63,8 @@ class Outcome(NamedTuple):
 
 _IGNORED = Outcome("ignored")
 _DUPLICATE = Outcome("duplicate")
+# Outcome(*fields) without NamedTuple's Python-level __new__ (one per applied event).
+_new_outcome = partial(tuple.__new__, Outcome)
 
 
 def event_hash(event_id: str) -> str:
@@ -160,8 +163,8 @@ def apply_event(
         return _IGNORED
     lim = cfg.limits
     eids = profile["eids"]
-    digest = event_hash(event.event_id)
-    if seen_event(eids, digest):
+    digest = blake2b(event.event_id.encode(), digest_size=7).hexdigest()  # event_hash
+    if digest in eids and seen_event(eids, digest):  # `in` first: most events are new
         return _DUPLICATE
     eids += digest
     keep = lim.recent_event_ids * EID_CHARS
@@ -188,10 +191,23 @@ def apply_event(
     pid = event.product_id
     cap = lim.max_affinities
     if product is not None and amount:
-        _bump(profile["cat"], product.category, amount, cap)
-        if product.brand:
-            _bump(profile["brand"], product.brand, amount, cap)
-        _bump(profile["band"], product.band, amount, cap)
+        # _bump inlined: three per event
+        scores = profile["cat"]
+        key = product.category
+        scores[key] = scores.get(key, 0.0) + amount
+        if len(scores) > cap:
+            del scores[min(scores, key=scores.__getitem__)]
+        key = product.brand
+        if key:
+            scores = profile["brand"]
+            scores[key] = scores.get(key, 0.0) + amount
+            if len(scores) > cap:
+                del scores[min(scores, key=scores.__getitem__)]
+        scores = profile["band"]
+        key = product.band
+        scores[key] = scores.get(key, 0.0) + amount
+        if len(scores) > cap:
+            del scores[min(scores, key=scores.__getitem__)]
         profile["total"] += amount
         if 0 <= ts - product.created_at_ms <= lim.fresh_ms:
             profile["fresh"] += amount
@@ -226,16 +242,18 @@ def apply_event(
                 j = carted.index(pid)
                 del carted[j], profile["carted_ts"][j]
 
-    return Outcome(
-        "applied",
-        out_of_order,
-        product is None and pid is not None,
-        clamped,
-        n > lim.heavy_user_events,
-        views_in_window,
-        co_view,
-        co_buy,
-        ts,
+    return _new_outcome(
+        (
+            "applied",
+            out_of_order,
+            product is None and pid is not None,
+            clamped,
+            n > lim.heavy_user_events,
+            views_in_window,
+            co_view,
+            co_buy,
+            ts,
+        )
     )
 
 
