@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from itertools import islice
+from operator import indexOf
 
 from workers.profiles.logic import decay_factor
 from workers.profiles.records import CoEntry, new_co_entry
@@ -43,14 +44,22 @@ def add_pairs(entry: CoEntry, kind: str, others: Iterable[str], cap: int) -> Non
 
 
 def evict_weakest(counts: dict[str, float], cap: int) -> None:
-    """Drop the weakest neighbours until ``counts`` holds at most ``cap``."""
+    """Drop the weakest neighbours until ``counts`` holds at most ``cap``.
+
+    Keep the strongest neighbours; an item-item list is only read from the top. Among
+    equals the oldest goes: the first key holding the least count. Found with C-level
+    scans (a full list meets this on nearly every new pair): a key function or a Python
+    loop would cost a Python step per neighbour. Counts are whole counts, never below 1,
+    and a list over its cap has just taken a new neighbour at 1: so the least count is 1,
+    and the first 1 is found in one scan that stops there, without a list or ``min``.
+    """
     while len(counts) > cap:
-        # Keep the strongest neighbours; an item-item list is only read from the top. Among
-        # equals the oldest goes: the first key holding the least count. Found with C-level
-        # scans (a full list meets this on nearly every new pair): a key function or a
-        # Python loop would cost a Python step per neighbour.
-        values = list(counts.values())
-        del counts[next(islice(counts, values.index(min(values)), None))]
+        try:
+            i = indexOf(counts.values(), 1)
+        except ValueError:  # no 1 at all (a list over a lowered cap): the general way
+            values = list(counts.values())
+            i = values.index(min(values))
+        del counts[next(islice(counts, i, None))]
 
 
 def add_popularity(entry: CoEntry, weight: float, ts_ms: int, half_life_ms: float) -> None:

@@ -156,10 +156,31 @@ def _optional_string(data: bytes, pos: int) -> tuple[str | None, int]:
 
 def _read_behavior(data: bytes) -> Behavior:
     """Read a plain-Avro UserBehavior value into a Behavior. Raises (any exception) when it
-    cannot vouch for the result: malformed, unusual or invalid values go the general way."""
-    event_id, pos = _string(data, 0)
-    user_id, pos = _string(data, pos)
-    _session, pos = _string(data, pos)  # not needed, but it must be valid
+    cannot vouch for the result: malformed, unusual or invalid values go the general way.
+
+    The three leading strings are read inline when their length is one byte (under 64
+    bytes; ``_string`` otherwise): a string running past the end leaves ``pos`` beyond
+    it, and the next read (there always is one) raises."""
+    n = data[0]
+    if n & 0x81:  # a negative or multi-byte length
+        event_id, pos = _string(data, 0)
+    else:
+        pos = 1 + (n >> 1)
+        event_id = data[1:pos].decode()
+    n = data[pos]
+    if n & 0x81:
+        user_id, pos = _string(data, pos)
+    else:
+        start = pos + 1
+        pos = start + (n >> 1)
+        user_id = data[start:pos].decode()
+    n = data[pos]
+    if n & 0x81:
+        _session, pos = _string(data, pos)  # not needed, but it must be valid
+    else:
+        start = pos + 1
+        pos = start + (n >> 1)
+        data[start:pos].decode()  # must be valid UTF-8, as in _string
     n = data[pos]  # the type: an enum index, zig-zag encoded
     if n & 1:
         raise ValueError("negative enum index")
