@@ -24,9 +24,17 @@ def _torch_name(node_name: str) -> str | None:
     return ".".join(parts[1:-1]) + ".weight"
 
 
+def _float32(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float32) if array.dtype == np.float16 else array
+
+
 def onnx_state_dict(path: Path) -> dict[str, np.ndarray]:
     model = onnx.load(str(path))
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    inits = {i.name: _float32(numpy_helper.to_array(i)) for i in model.graph.initializer}
+    # Float16 storage (export --weights float16): a weight reaches its MatMul through a Cast.
+    for node in model.graph.node:
+        if node.op_type == "Cast" and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
     state: dict[str, np.ndarray] = {}
     for name, array in inits.items():
         if name.startswith("model."):

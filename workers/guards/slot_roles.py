@@ -33,6 +33,8 @@ _ZH_PRICE_OK = re.compile(r"¥" + _SLOT + r"|" + _SLOT + r"\s*元")
 _ANY = re.compile(_SLOT)
 _EN_DOLLAR = re.compile(r"\$(?!\{\d{1,2}\.(?:price|original_price)\})")
 _EN_MAKER = re.compile(r"\b(?:by|from)\s+" + _SLOT, re.IGNORECASE)
+# "Designed by $7.99": "by" names a maker; a price after it ("down from $7.99" is fine).
+_EN_BY_PRICE = re.compile(r"\bby\s+\$", re.IGNORECASE)
 _ZH_MAKER_BEFORE = re.compile(r"来自\s*" + _SLOT)
 _ZH_MAKER_AFTER = re.compile(_SLOT + r"\s*(?:出品|品质)")
 _EN_ATTRIBUTE_NOUN = re.compile(
@@ -61,6 +63,7 @@ def slot_role_problems(draft: str, locale: Locale) -> list[str]:
             problems.append(f"price without its currency: {m.group(0)}")
     if locale == "en":
         problems += [f"$ before {m.group(0)[1:12]}" for m in _EN_DOLLAR.finditer(draft)]
+        problems += [f"a price as a maker: {m.group(0)}" for m in _EN_BY_PRICE.finditer(draft)]
         makers = list(_EN_MAKER.finditer(draft))
         nouns = [
             *_EN_ATTRIBUTE_NOUN.finditer(draft),

@@ -18,6 +18,7 @@ from workers.guards.slot_roles import slot_role_problems
         "The {1.title}, just ${1.price} or {1.original_price}.",
         "You get a weight of {1.color}, just {1.category} and a {1.brand}.",
         "It offers {1.category} of battery capacity. Now ${1.price}.",
+        "The {1.title}. Designed by ${1.original_price}, now ${1.price}!",
     ],
 )
 def test_english_drafts_with_misplaced_slots_fail(draft: str) -> None:
