@@ -122,6 +122,9 @@ _CJK = re.compile(
 # these outside the request's values, so a zh draft holding one has drifted.
 _EN_WORD = re.compile(r"(?<![A-Za-z])[a-z]{2,}(?![A-Za-z])")
 _ASCII_MARKS = re.compile(r"[;()\[\]{}<>]")
+# "…for new cooks.brandformat out": a word glued to the next after a full stop, which our copy
+# never writes outside the request's values (where "e.g." or a domain name may stand).
+_GLUED = re.compile(r"[A-Za-z]+\.[a-z]+")
 
 
 def _outside_values(text: str, request: ContentRequest) -> str:
@@ -162,6 +165,9 @@ def script_problems(text: str, request: ContentRequest) -> list[str]:
             problems.append("Chinese or other CJK text in English copy: " + "".join(stray[:12]))
         if not _balanced(rest):
             problems.append("unbalanced brackets")
+        glued = _GLUED.findall(rest)
+        if glued:
+            problems.append("words glued across a full stop: " + " ".join(glued[:4]))
         return problems
     words = _EN_WORD.findall(rest)
     if words:

@@ -46,7 +46,10 @@ _EN_ATTRIBUTE_WORD_BEFORE = re.compile(
     r"\b(?:a|an|just|with|and|of|include|includes)\s+" + _SLOT, re.IGNORECASE
 )
 _EN_ATTRIBUTE_WORD_AFTER = re.compile(_SLOT + r"\s+(?:of|and|per|in)\b")
-_ZH_ATTRIBUTE_BEFORE = re.compile(r"(?:选用|采用|颜色选|用料|约)\s*" + _SLOT)
+_ZH_ATTRIBUTE_BEFORE = re.compile(
+    r"(?:选用|采用|颜色选|用料|约|功率|续航|容量|规格|尺寸|重量|厚度|长度|材质|可达|屏幕|电池)\s*"
+    + _SLOT
+)
 _ZH_ATTRIBUTE_AFTER = re.compile(_SLOT + r"\s*(?:外观|配色|材质|用料|规格|尺寸)")
 
 

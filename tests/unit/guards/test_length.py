@@ -165,3 +165,13 @@ def test_english_copy_with_unbalanced_brackets_fails_form() -> None:
     req = request()
     assert not check_form("Sonora: 35 hours (Black), writing by 129.99 USD);", req).passed
     assert check_form("Sonora headphones (Black), 129.99 USD.", req).passed
+
+
+def test_english_words_glued_across_a_full_stop_fail_form() -> None:
+    from tests.unit.factories import request
+    from workers.guards.length import check_form
+
+    req = request()
+    glued = check_form("Sonora in Black. By staple for new cooks.brandformat out. $129.99", req)
+    assert not glued.passed and "cooks.brandformat" in glued.detail
+    assert check_form("Sonora in Black. By Sonora. Now 129.99 USD.", req).passed

@@ -33,6 +33,8 @@ def test_english_drafts_with_misplaced_slots_fail(draft: str) -> None:
         "{1.title}，颜色选{1.brand}，到手价¥{1.price}",
         "{1.title}，{1.price}出品，售价{1.price}元。",
         "{1.title}，只要{1.price}。",
+        "{1.title}，雾蓝配色。功率{1.price}元。",
+        "{1.title}，续航可达{1.category}，售价{1.price}元。",
     ],
 )
 def test_chinese_drafts_with_misplaced_slots_fail(draft: str) -> None:
