@@ -18,6 +18,47 @@ from workers.domain import ContentRequest
 from workers.prompt import MAX_ITEMS, item_fields
 
 SLOT = re.compile(r"\{(\d{1,2})\.([a-z0-9_]{1,24})\}")
+
+# Slot roles: the words right before a slot say what kind of value it may be. The decode mask
+# (workers.engine.slot_mask) keeps a row to them and the slot-role guard checks drafts with
+# them. They hold for every text of the training grammar (tests check it).
+PRICE_KEYS = frozenset({b"price", b"original_price"})
+MAKER_KEYS = frozenset({b"brand", b"author"})
+# Keys that are never an attribute's value: names and prices.
+NOT_ATTRIBUTE_KEYS = frozenset({b"title", b"brand", b"category"}) | PRICE_KEYS
+
+_PRICE_BEFORE = re.compile("(?:\\$|¥)$".encode())
+_MAKER_BEFORE = re.compile("(?:(?<![A-Za-z])(?:[Bb]y|[Ff]rom)\\s+|来自\\s*)$".encode())
+_ATTRIBUTE_BEFORE = re.compile(
+    "(?:(?<![A-Za-z])(?:[Aa]n?|[Jj]ust|[Ww]ith|[Aa]nd|[Oo]f|[Ii]ncludes?)\\s+"
+    "|(?:选用|采用|颜色选|用料|约|功率|续航|容量|规格|尺寸|重量|厚度|长度|材质|可达|屏幕|电池)\\s*)$".encode()
+)
+
+
+def slot_role(before: bytes) -> str | None:
+    """The kind of value a slot opened right after ``before`` must be, if the text says:
+    "price" after $ or ¥, "maker" after by / from / 来自, "attribute" after a / with / 选用…"""
+    tail = before[-24:]
+    if _PRICE_BEFORE.search(tail):
+        return "price"
+    if _MAKER_BEFORE.search(tail):
+        return "maker"
+    if _ATTRIBUTE_BEFORE.search(tail):
+        return "attribute"
+    return None
+
+
+def role_admits(role: str | None, key: bytes) -> bool:
+    """Whether a slot with ``key`` may stand where ``role`` says."""
+    if role == "price":
+        return key in PRICE_KEYS
+    if role == "maker":
+        return key in MAKER_KEYS
+    if role == "attribute":
+        return key not in NOT_ATTRIBUTE_KEYS
+    return True
+
+
 # "a {1.color}" → "an Oatmeal …": English articles depend on the value filled in.
 _A_AN = re.compile(r"\b([Aa]) (?=(?:[AEIOaeio]|8|11\b|11[^0-9]|18\b|18[^0-9]|u(?!s)))")
 

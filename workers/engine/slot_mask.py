@@ -21,12 +21,13 @@ Outside a slot, two more things are never written:
 A slot already written is not written again (``SlotSet.without``): naming the same colour
 twice says nothing new, and the next slot the model opens names another attribute.
 
-What comes right before a slot narrows which slots it may be (``slot_role``): after "$" or
-"¥" only a price; after "by" / "from" / "来自" only a brand or an author; after "a", "with",
-"of", "选用"... never a name or a price. A small model facing attribute keys it has not seen
-otherwise writes "Yours for ${1.category}" or "By {1.price}" (every value is the request's own,
-so no facts check minds it, yet the text says something false). The rules hold for all of
-the grammar's copy; ``workers.guards.slot_roles`` checks the same and more on the draft.
+What comes right before a slot narrows which slots it may be (``workers.slots.slot_role``):
+after "$" or "¥" only a price; after "by" / "from" / "来自" only a brand or an author; after
+"a", "with", "of", "选用"... never a name or a price. A small model facing attribute keys it
+has not seen otherwise writes "Yours for ${1.category}" or "By {1.price}" (every value is the
+request's own, so no facts check minds it, yet the text says something false). The rules
+hold for all of the grammar's copy; ``workers.guards.slot_roles`` checks them and more on the
+draft.
 
 In a text about several items (a recommendation list) a slot's item must be the one the
 text is talking about (``SlotSet.for_item``): after ``{2.title}`` the price written is
@@ -36,11 +37,14 @@ another item, and before the first name no other slot may be written.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from workers.slots import role_admits, slot_role
+
+__all__ = ["NAME_KEYS", "SlotMask", "SlotSet", "slot_parts", "slot_role"]
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -55,30 +59,6 @@ def _stray(text: bytes) -> bool:
 
 # Slot keys that name an item, and so may move a text on to another item.
 NAME_KEYS = frozenset({b"title", b"brand"})
-
-PRICE_KEYS = frozenset({b"price", b"original_price"})
-MAKER_KEYS = frozenset({b"brand", b"author"})
-# Keys that are never an attribute's value: names and prices.
-NOT_ATTRIBUTE_KEYS = frozenset({b"title", b"brand", b"category"}) | PRICE_KEYS
-
-_PRICE_BEFORE = re.compile("(?:\\$|¥)$".encode())
-_MAKER_BEFORE = re.compile("(?:(?<![A-Za-z])(?:[Bb]y|[Ff]rom)\\s+|来自\\s*)$".encode())
-_ATTRIBUTE_BEFORE = re.compile(
-    "(?:(?<![A-Za-z])(?:[Aa]n?|[Jj]ust|[Ww]ith|[Aa]nd|[Oo]f|[Ii]ncludes?)\\s+"
-    "|(?:选用|采用|颜色选|用料|约)\\s*)$".encode()
-)
-
-
-def slot_role(before: bytes) -> str | None:
-    """The kind of value a slot opened right after ``before`` must be, if the text says."""
-    tail = before[-24:]
-    if _PRICE_BEFORE.search(tail):
-        return "price"
-    if _MAKER_BEFORE.search(tail):
-        return "maker"
-    if _ATTRIBUTE_BEFORE.search(tail):
-        return "attribute"
-    return None
 
 
 def slot_parts(slot: bytes) -> tuple[bytes, bytes]:
@@ -100,14 +80,10 @@ class SlotSet:
         return frozenset(slot_parts(s)[0] for s in self.slots)
 
     def for_role(self, role: str | None) -> SlotSet:
-        """The slots that fit ``role`` (see ``slot_role``); all of them for None."""
+        """The slots that fit ``role`` (see ``workers.slots.slot_role``); all for None."""
         if role is None:
             return self
-        if role == "price":
-            return SlotSet(s for s in self.slots if slot_parts(s)[1] in PRICE_KEYS)
-        if role == "maker":
-            return SlotSet(s for s in self.slots if slot_parts(s)[1] in MAKER_KEYS)
-        return SlotSet(s for s in self.slots if slot_parts(s)[1] not in NOT_ATTRIBUTE_KEYS)
+        return SlotSet(s for s in self.slots if role_admits(role, slot_parts(s)[1]))
 
     def without(self, used: Iterable[bytes]) -> SlotSet:
         """The same set less ``used``: each attribute is named once per text."""

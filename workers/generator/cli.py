@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from workers.domain import CHANNELS, KINDS, SEGMENTS, Channel, ContentRequest, Persona
+from workers.domain import CHANNELS, KINDS, SEGMENTS, Channel, ContentRequest, Kind, Persona
 from workers.envelope import Envelope
 from workers.errors import BadInput
 
@@ -39,12 +39,11 @@ def _product(args: argparse.Namespace) -> dict[str, Any]:
     return sample
 
 
-# The channel a kind is written for when only --kind is given (as the worker does).
-_DEFAULT_CHANNEL: dict[str, Channel] = {
-    "description": "detail_page",
-    "ad": "feed_card",
-    "recommendation": "feed_card",
-}
+def _default_channel(kind: Kind) -> Channel:
+    """The channel the worker writes ``kind`` for (recommendations: the feed card)."""
+    from workers.generator.requests import PRODUCT_OUTPUTS
+
+    return dict(PRODUCT_OUTPUTS).get(kind, "feed_card")
 
 
 def build_requests(record: dict[str, Any], args: argparse.Namespace) -> list[ContentRequest]:
@@ -56,7 +55,7 @@ def build_requests(record: dict[str, Any], args: argparse.Namespace) -> list[Con
     if args.kind or args.channel:
         base = requests[0]
         kind = args.kind or base.kind
-        channel = args.channel or _DEFAULT_CHANNEL[kind]
+        channel = args.channel or _default_channel(kind)
         requests = [
             dataclasses.replace(
                 base,

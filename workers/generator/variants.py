@@ -17,30 +17,17 @@ from collections.abc import Sequence
 
 from workers.domain import ContentRequest
 from workers.generator.coverage import bigrams, named_attributes
-from workers.generator.identity import sampling_seed
-from workers.generator.writer import MAX_NEW_TOKENS, PromptJob, TextGenerator, judge, write_copy
+from workers.generator.writer import PromptJob, TextGenerator, judge, prompt_jobs, write_copy
 from workers.guards import passed
-from workers.prompt import build_prompt
-from workers.slots import allowed_slots
 
 # Seeds of pool drafts are salted apart from the writer's attempt seeds (0, 1, 2, ...).
 _POOL_SEED_BASE = 1_000_000
 
 
 def pool_jobs(request: ContentRequest, version: str, pool: int) -> list[PromptJob]:
-    prompt = build_prompt(request)
-    slots = allowed_slots(request)
-    return [
-        PromptJob(
-            prompt=prompt,
-            seed=sampling_seed(request, version, _POOL_SEED_BASE + k),
-            max_new_tokens=MAX_NEW_TOKENS[request.channel],
-            locale=request.locale,
-            slots=slots,
-            variant=True,
-        )
-        for k in range(pool)
-    ]
+    """``pool`` hotter drafts of ``request`` to pick variants from."""
+    seeds = range(_POOL_SEED_BASE, _POOL_SEED_BASE + pool)
+    return prompt_jobs(request, version, seeds, variant=True)
 
 
 def novelty(text: str, seen: set[tuple[str, str]], request: ContentRequest) -> tuple[float, int]:

@@ -86,22 +86,38 @@ class WrittenCopy:
 DraftObserver = Callable[[int, int, ContentRequest, str, list[GuardResult]], None]
 
 
-def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int) -> list[PromptJob]:
-    """The jobs for one attempt at ``request``: ``drafts`` seeds, the very first one greedy."""
+def prompt_jobs(
+    request: ContentRequest,
+    version: str,
+    seed_indices: Sequence[int],
+    *,
+    greedy_first: bool = False,
+    variant: bool = False,
+) -> list[PromptJob]:
+    """One job per seed index for ``request`` (the prompt is built once for all of them)."""
     prompt = build_prompt(request)
     slots = allowed_slots(request)
     return [
         PromptJob(
             prompt=prompt,
-            # With one draft per attempt the seeds are those of attempts 0, 1, 2...
-            seed=sampling_seed(request, version, attempt * drafts + d),
+            seed=sampling_seed(request, version, index),
             max_new_tokens=MAX_NEW_TOKENS[request.channel],
             locale=request.locale,
             slots=slots,
-            first_draft=attempt == 0 and d == 0,
+            first_draft=greedy_first and n == 0,
+            variant=variant,
         )
-        for d in range(drafts)
+        for n, index in enumerate(seed_indices)
     ]
+
+
+def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int) -> list[PromptJob]:
+    """The jobs for one attempt at ``request``: ``drafts`` seeds, the very first one greedy.
+
+    With one draft per attempt the seeds are those of attempts 0, 1, 2...
+    """
+    first = attempt * drafts
+    return prompt_jobs(request, version, range(first, first + drafts), greedy_first=attempt == 0)
 
 
 def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:

@@ -14,7 +14,9 @@ every text in the training grammar (a test checks that) and catch those drafts:
   followed by "finish", "colorway", "build", "of", "per" and the like, nor preceded by "a",
   "just", "with", "选用" or "颜色选" (words that stand next to attribute values only).
 
-Checked on the draft before its slots are filled, where the roles are still visible.
+The rules on the words *before* a slot are the decode mask's own (``workers.slots.slot_role``);
+the others look after it. Checked on the draft before its slots are filled, where the roles
+are still visible.
 """
 
 from __future__ import annotations
@@ -22,34 +24,23 @@ from __future__ import annotations
 import re
 
 from workers.domain import Locale
+from workers.slots import MAKER_KEYS, NOT_ATTRIBUTE_KEYS, PRICE_KEYS, role_admits, slot_role
 
 _SLOT = r"\{\d{1,2}\.([a-z0-9_]{1,24})\}"
-_PRICE_KEYS = frozenset({"price", "original_price"})
-_NAME_KEYS = frozenset({"title", "brand", "category"})
-_MAKER_KEYS = frozenset({"brand", "author"})
 
 _EN_PRICE_OK = re.compile(r"\$" + _SLOT + r"|" + _SLOT + r" \{\d{1,2}\.currency\}")
 _ZH_PRICE_OK = re.compile(r"¥" + _SLOT + r"|" + _SLOT + r"\s*元")
 _ANY = re.compile(_SLOT)
 _EN_DOLLAR = re.compile(r"\$(?!\{\d{1,2}\.(?:price|original_price)\})")
-_EN_MAKER = re.compile(r"\b(?:by|from)\s+" + _SLOT, re.IGNORECASE)
 # "Designed by $7.99": "by" names a maker; a price after it ("down from $7.99" is fine).
 _EN_BY_PRICE = re.compile(r"\bby\s+\$", re.IGNORECASE)
-_ZH_MAKER_BEFORE = re.compile(r"来自\s*" + _SLOT)
 _ZH_MAKER_AFTER = re.compile(_SLOT + r"\s*(?:出品|品质)")
 _EN_ATTRIBUTE_NOUN = re.compile(
     _SLOT + r"\s+(?:finish|colorway|color|body|build|construction|capacity|cooking surface|frame|"
     r"sizing|cell|diameter|styling|output)\b"
 )
-# Words that, in all of the grammar's copy, stand before or after attribute values only.
-_EN_ATTRIBUTE_WORD_BEFORE = re.compile(
-    r"\b(?:a|an|just|with|and|of|include|includes)\s+" + _SLOT, re.IGNORECASE
-)
+# Words that, in all of the grammar's copy, follow attribute values only.
 _EN_ATTRIBUTE_WORD_AFTER = re.compile(_SLOT + r"\s+(?:of|and|per|in)\b")
-_ZH_ATTRIBUTE_BEFORE = re.compile(
-    r"(?:选用|采用|颜色选|用料|约|功率|续航|容量|规格|尺寸|重量|厚度|长度|材质|可达|屏幕|电池)\s*"
-    + _SLOT
-)
 _ZH_ATTRIBUTE_AFTER = re.compile(_SLOT + r"\s*(?:外观|配色|材质|用料|规格|尺寸)")
 
 
@@ -62,24 +53,27 @@ def slot_role_problems(draft: str, locale: Locale) -> list[str]:
     placed = {m.start() for m in price_ok.finditer(draft)}
     placed |= {m.start() + 1 for m in price_ok.finditer(draft) if draft[m.start()] in "$¥"}
     for m in _ANY.finditer(draft):
-        if m.group(1) in _PRICE_KEYS and m.start() not in placed:
+        if m.group(1).encode() in PRICE_KEYS and m.start() not in placed:
             problems.append(f"price without its currency: {m.group(0)}")
+    for m in _ANY.finditer(draft):
+        # What the words before the slot allow: the decode mask's own rule.
+        role = slot_role(draft[: m.start()].encode())
+        if not role_admits(role, m.group(1).encode()):
+            problems.append(f"not a {role}: {draft[max(0, m.start() - 12) : m.end()]}")
     if locale == "en":
         problems += [f"$ before {m.group(0)[1:12]}" for m in _EN_DOLLAR.finditer(draft)]
         problems += [f"a price as a maker: {m.group(0)}" for m in _EN_BY_PRICE.finditer(draft)]
-        makers = list(_EN_MAKER.finditer(draft))
-        nouns = [
-            *_EN_ATTRIBUTE_NOUN.finditer(draft),
-            *_EN_ATTRIBUTE_WORD_BEFORE.finditer(draft),
-            *_EN_ATTRIBUTE_WORD_AFTER.finditer(draft),
-        ]
+        makers: list[re.Match[str]] = []
+        nouns = [*_EN_ATTRIBUTE_NOUN.finditer(draft), *_EN_ATTRIBUTE_WORD_AFTER.finditer(draft)]
     else:
-        makers = [*_ZH_MAKER_BEFORE.finditer(draft), *_ZH_MAKER_AFTER.finditer(draft)]
-        nouns = [*_ZH_ATTRIBUTE_BEFORE.finditer(draft), *_ZH_ATTRIBUTE_AFTER.finditer(draft)]
-    problems += [f"not a maker: {m.group(0)}" for m in makers if m.group(1) not in _MAKER_KEYS]
+        makers = list(_ZH_MAKER_AFTER.finditer(draft))
+        nouns = list(_ZH_ATTRIBUTE_AFTER.finditer(draft))
+    problems += [
+        f"not a maker: {m.group(0)}" for m in makers if m.group(1).encode() not in MAKER_KEYS
+    ]
     problems += [
         f"a name or price used as an attribute: {m.group(0)}"
         for m in nouns
-        if m.group(1) in _NAME_KEYS | _PRICE_KEYS
+        if m.group(1).encode() in NOT_ATTRIBUTE_KEYS
     ]
     return problems
