@@ -42,7 +42,7 @@ from workers.envelope import Envelope
 from workers.errors import Fatal
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.engine import Codecs, Produce, ProfileEngine, State
-from workers.profiles.faust_batch import BatchingApp, changelog_record
+from workers.profiles.faust_batch import BatchingApp, changelog_record, send_changelog
 from workers.profiles.metrics import Metrics
 from workers.profiles.records import interned
 from workers.serde import make_codec
@@ -208,10 +208,13 @@ class BehaviorBatches:
     that partition of each changelog through faust's producer → the dead letters.
 
     The engine's table writes land in the stores' dicts at once and are logged; after the
-    batch each logged write becomes one changelog record, serialized by the table's own
-    codecs, in write order. The consumer acks the records when this returns, so faust
-    commits their offsets only after these records were handed to the producer (and its
-    commit flushes the producer first).
+    whole fetch (engine calls of at most ``batch_max`` events each) every changed key
+    becomes one changelog record holding its last value, or a tombstone when its last
+    write was a delete, serialized by the table's own codecs. A key written in several
+    of the fetch's batches is so serialized and sent once, not once per batch. The
+    consumer acks the records when this returns, so faust commits their offsets only
+    after these records were handed to the producer (and its commit flushes the producer
+    first).
     """
 
     def __init__(
@@ -227,31 +230,42 @@ class BehaviorBatches:
         self.engine = engine
         self.views = views
         self.send_all = send_all
+        # Records handed over (changelog records and dead letters given to the producer),
+        # and perf_counter at the start of the first call and at the end of the last one.
+        self.handled = 0
+        self.first_call_s = 0.0
+        self.last_done_s = 0.0
 
     async def __call__(self, tp: Any, records: Sequence[Any]) -> None:
+        if not self.first_call_s:
+            self.first_call_s = time.perf_counter()
         envelopes = [envelope_of_record(rec) for rec in records]
-        step, partition, now = self.batch_max, tp.partition, now_ms()
-        for i in range(0, len(envelopes), step):
-            await self._batch(envelopes[i : i + step], partition, now)
-
-    async def _batch(self, envelopes: Sequence[Envelope], partition: int, now: int) -> None:
+        step, now, run = self.batch_max, now_ms(), self.engine.on_behavior_batch
         log: list[tuple[Any, str, Any]] = []
+        out: list[Produce] = []
         for view in self.views:
             view.log_writes(log)
         try:
-            out = self.engine.on_behavior_batch(envelopes, now)
+            for i in range(0, len(envelopes), step):
+                if i:
+                    await asyncio.sleep(0)  # let timers and the consumer run between batches
+                out += run(envelopes[i : i + step], now)
         finally:
             for view in self.views:
                 view.log_writes(None)
-        # Serialized before the first await: values are live dicts the next batch changes.
+        # The last write per key; serialized before the next await: values are live dicts
+        # the next fetch changes.
+        last: dict[tuple[Any, str], Any] = {}
+        for table, key, value in log:
+            last[table, key] = value
         changes = [
             (table.changelog_topic.get_topic_name(), *changelog_record(table, key, value))
-            for table, key, value in log
+            for (table, key), value in last.items()
         ]
-        send = self.app.producer.send
-        for topic, key, value in changes:
-            await send(topic, key, value, partition, None, None)
+        await send_changelog(self.app.producer, tp.partition, changes)
         await self.send_all(out)
+        self.handled += len(records)
+        self.last_done_s = time.perf_counter()
 
 
 def by_partition(events: Sequence[Any]) -> list[list[Any]]:
@@ -426,6 +440,7 @@ class ProfilesWorker:
         self.partitions = partitions or cfg.partitions
         self.ready = threading.Event()
         self.engine: ProfileEngine | None = None
+        self.batches: BehaviorBatches | None = None  # the batch edge, when it is on
         self.datadir: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -452,6 +467,8 @@ class ProfilesWorker:
     ) -> Metrics:
         app, engine = build_app(self.settings, self.cfg, partitions, datadir)
         self.engine = engine
+        route = getattr(app, "batch_route", None)
+        self.batches = route[1] if route and isinstance(route[1], BehaviorBatches) else None
         worker = _EmbeddedWorker(
             app,
             on_ready=self._on_ready,

@@ -57,6 +57,7 @@ class Workload:
     catalog: list[CatalogEntry]
     values: list[bytes]
     users: int
+    keys: list[bytes]  # each value's record key: its user id, as the apps key behavior
 
 
 def make_workload(events: int, users: int, seed: int = 3) -> Workload:
@@ -73,6 +74,7 @@ def make_workload(events: int, users: int, seed: int = 3) -> Workload:
     kinds, weights = zip(*_MIX, strict=True)
     codec = PlainAvroCodec("UserBehavior")
     values = []
+    keys = []
     start = now - 3_600_000
     for n in range(events):
         u = rng.randrange(users)
@@ -89,7 +91,8 @@ def make_workload(events: int, users: int, seed: int = 3) -> Workload:
             "context": {"locale": "en"},
         }
         values.append(codec.encode(record))
-    return Workload([p.entry for p in products], values, users)
+        keys.append(record["user_id"].encode())
+    return Workload([p.entry for p in products], values, users, keys)
 
 
 def product_record(entry: CatalogEntry) -> dict[str, Any]:
@@ -172,14 +175,20 @@ def time_batches(envelopes: Sequence[Envelope], stage: ProfileStage) -> float:
     return len(envelopes) / (time.perf_counter() - start)
 
 
-def produce_values(conf: dict[str, Any], topic: str, values: Sequence[bytes]) -> None:
+def produce_values(
+    conf: dict[str, Any], topic: str, values: Sequence[bytes], keys: Sequence[bytes] = ()
+) -> None:
+    """Send ``values``, the i-th keyed by ``keys[i]`` (behavior: by user id, so each user's
+    events and profile live in one partition, as the worker's tables assume), else by a
+    spread of 997 keys."""
     from confluent_kafka import Producer
 
     producer = Producer({**conf, "linger.ms": 20, "batch.num.messages": 10000})
     for i, value in enumerate(values):
+        key = keys[i] if keys else f"user-{i % 997}".encode()
         while True:
             try:
-                producer.produce(topic, value, f"user-{i % 997}".encode())
+                producer.produce(topic, value, key)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -337,13 +346,14 @@ def measure_worker(
         return engine.index.size >= len(products)
 
     _run_worker(worker_settings, worker_cfg, partitions, catalog_loaded)
-    produce_values(conf, topics.user_behavior, workload.values)
+    produce_values(conf, topics.user_behavior, workload.values, workload.keys)
     rate = _run_worker(
         worker_settings,
         worker_cfg,
         partitions,
         lambda e: e.metrics.behavior_events >= count,
         progress=lambda e: e.metrics.behavior_events,
+        handed_over=count,
     )
     raw = time_consume_aiokafka(settings.bootstrap_servers, topics.user_behavior, partitions, count)
     records = _topic_size(conf, f"{worker_cfg.app_id}-profiles-changelog")
@@ -360,9 +370,18 @@ def _run_worker(
     partitions: int,
     done: Callable[[ProfileEngine], bool],
     progress: Callable[[ProfileEngine], int] | None = None,
+    handed_over: int = 0,
 ) -> float:
     """Run a worker until ``done(engine)``; with ``progress``, the rate of that counter
-    from the first poll that saw it move to the last poll (NaN without)."""
+    from the first poll that saw it move to the last poll (NaN without).
+
+    With ``handed_over`` and the batch edge on, the worker runs on until the edge has
+    handed over that many records, and the rate is timed inside the worker instead: from
+    the edge's first call to the end of the call that handed over the last one (its
+    changelog records given to the producer). The engine's counter moves before a
+    fetch's changelog records are written, and polls see it only between batches, so
+    polling leaves the last fetch's writes out of the time and the first batch's events
+    out of the count."""
     from workers.profiles.app import ProfilesWorker
 
     worker = ProfilesWorker(settings, cfg, partitions)
@@ -398,6 +417,8 @@ def _run_worker(
                     # Seen now and then on this machine, old and new worker alike: a
                     # restarted worker of the same group that never gets its records.
                     raise RuntimeError(f"the worker made no progress for 90 s at {seen}")
+            if finished and handed_over and worker.batches is not None:
+                finished = worker.call(lambda _e: batches_handled(worker) >= handed_over)
             if finished:
                 break
             if time.monotonic() > deadline:
@@ -408,9 +429,18 @@ def _run_worker(
     finally:
         stop.set()
         thread.join(60)
+    edge = worker.batches
+    if handed_over and edge is not None:
+        took = edge.last_done_s - edge.first_call_s
+        return edge.handled / took if took > 0 else float("nan")
     if last <= first:
         return float("nan")
     return (last_count - first_count) / (last - first)
+
+
+def batches_handled(worker: Any) -> int:
+    """Records the worker's batch edge has handed over so far."""
+    return int(worker.batches.handled) if worker.batches is not None else 0
 
 
 def _topic_size(conf: dict[str, Any], topic: str) -> int:
@@ -498,7 +528,7 @@ def run_bench(
 
         topic = f"{topic_prefix}-{uuid.uuid4().hex[:8]}"
         ensure_topics(kafka_conf, [topic], partitions=3)
-        produce_values(kafka_conf, topic, workload.values)
+        produce_values(kafka_conf, topic, workload.values, workload.keys)
         for _ in range(rounds):
             raw.append(time_consume(kafka_conf, topic, events, None))
             full.append(time_consume(kafka_conf, topic, events, ProfileStage(workload, cfg)))

@@ -22,6 +22,7 @@ whether the running faust is that version; app.py falls back to the plain agent 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any, ClassVar
@@ -31,6 +32,7 @@ from faust.serializers import codecs
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.types.tuples import ack_lock
+from faust.utils import json as faust_json
 from mode.utils.futures import notify
 
 FAUST_VERSION = "0.15.3"
@@ -157,11 +159,36 @@ class BatchingApp(faust.App):
         return True
 
 
+def _faust_json_dumps() -> Callable[[Any], bytes] | None:
+    """faust's "json" codec (``codecs.dumps("json", obj)``) without its per-call set-up.
+
+    That codec is ``json.dumps(obj, cls=faust's JSONEncoder, separators=(",", ":"))``
+    encoded to bytes: a new encoder object per value, then the standard library's C
+    encoder. Here the C encoder is made once with the same settings (ASCII escapes,
+    faust's ``default`` for other types, NaN allowed, keys unsorted), so the bytes are the
+    same; only the circular-reference check is left out (table values are trees). None
+    when faust's JSON is not the standard library's (orjson or simplejson installed): then
+    faust's own codec is called."""
+    make: Any = getattr(json.encoder, "c_make_encoder", None)
+    stdlib = (
+        getattr(faust_json, "orjson", None) is None and getattr(faust_json, "json", None) is json
+    )
+    if make is None or not stdlib:
+        return None
+    default = faust_json.JSONEncoder().default
+    encoder = make(None, default, encode_basestring_ascii, None, ":", ",", False, False, True)
+    return lambda obj: "".join(encoder(obj, 0)).encode()
+
+
+_json_dumps = _faust_json_dumps()
+
+
 def changelog_record(table: Any, key: Any, value: Any) -> tuple[bytes, bytes | None]:
     """Key and value of a changelog record, serialized as the table's own writes are
     (a deleted key is a tombstone: no value). A str key under faust's "json" codec is
-    ``json.dumps(key)`` with ASCII escapes; that is done by the C escaper directly, since
-    faust's generic path costs several Python calls and an encoder per key."""
+    ``json.dumps(key)`` with ASCII escapes; that is done by the C escaper directly, and a
+    value under that codec by one C encoder made once (``_faust_json_dumps``), since
+    faust's generic path costs several Python calls and an encoder per record."""
     kser = table.key_serializer
     if kser == "json" and type(key) is str:
         key_bytes = encode_basestring_ascii(key).encode()
@@ -170,6 +197,41 @@ def changelog_record(table: Any, key: Any, value: Any) -> tuple[bytes, bytes | N
     if value is None:
         return key_bytes, None
     vser = table.value_serializer
+    if vser == "json" and _json_dumps is not None:
+        return key_bytes, _json_dumps(value)
     if isinstance(vser, codecs.Codec):
         return key_bytes, vser.dumps(value)
     return key_bytes, codecs.dumps(vser, value)
+
+
+async def send_changelog(
+    producer: Any, partition: int, records: Sequence[tuple[str, bytes, bytes | None]]
+) -> None:
+    """Hand ``(topic, key, value)`` changelog records, all for ``partition``, to faust's
+    producer: per topic in record batches built here (``create_batch``/``send_batch`` of
+    the aiokafka producer faust runs), which costs a fraction of a ``send`` per record
+    (faust's wrapper, its sensors, aiokafka's partitioner and accumulator per call). The
+    batches join the producer's queue like any send, so faust's commit, which flushes the
+    producer first, waits for their delivery. A producer that is not aiokafka's, or a
+    record too large for a batch of its own, goes through ``producer.send``."""
+    raw = getattr(producer, "_producer", None)
+    if raw is None or not hasattr(raw, "send_batch") or not hasattr(raw, "create_batch"):
+        for topic, key, value in records:
+            await producer.send(topic, key, value, partition, None, None)
+        return
+    builders: dict[str, Any] = {}
+    for topic, key, value in records:
+        builder = builders.get(topic)
+        if builder is None:
+            builder = builders[topic] = raw.create_batch()
+        if builder.append(key=key, value=value, timestamp=None) is not None:
+            continue
+        if builder.record_count():  # full: send it, and start the next with this record
+            await raw.send_batch(builder, topic, partition=partition)
+            builder = builders[topic] = raw.create_batch()
+            if builder.append(key=key, value=value, timestamp=None) is not None:
+                continue
+        await producer.send(topic, key, value, partition, None, None)  # alone too large
+    for topic, builder in builders.items():
+        if builder.record_count():
+            await raw.send_batch(builder, topic, partition=partition)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,6 +16,7 @@ from workers.profiles.config import ProfilesConfig
 from workers.profiles.faust_batch import (
     BatchingConsumer,
     changelog_record,
+    send_changelog,
     supported,
 )
 from workers.settings import Settings, TopicSettings
@@ -31,6 +34,16 @@ def test_changelog_records_are_the_bytes_faust_writes() -> None:
         )
     assert changelog_record(table, "u", None) == (b'"u"', None)
     assert InterningJson().loads(changelog_record(table, "u", value)[1] or b"") == value
+    odd = {
+        "f": [0.1, -0.0, 1e22, 2.5e-05, math.inf, -math.inf, 1.0000038852075177],
+        "nested": {"a": [1, [2, {"b": None, "c": True}]], "é\\u": "\x00\"'"},
+        "dec": Decimal("12.30"),  # not JSON: faust's encoder writes it as a string
+        "t": (1, 2),
+        "big": 2**70,
+    }
+    for v in (odd, "just a string", 3, 2.5, None, [], {}):
+        want = None if v is None else codecs.dumps(table.value_serializer, v)
+        assert changelog_record(table, "k", v) == (b'"k"', want)
 
 
 def test_logged_writes_change_the_store_and_are_listed_in_order() -> None:
@@ -107,3 +120,128 @@ def test_a_batch_is_acked_only_when_its_handler_returns() -> None:
     assert seen == [(1, [10, 11, 12, 13, 14])]
     assert consumer._new_offset(tp) == 15 and not consumer._unacked_messages
     assert consumer._read_offset[tp] == 14
+
+
+class _Builder:
+    """An aiokafka BatchBuilder stand-in that holds ``room`` records."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.records: list[tuple[bytes, bytes | None]] = []
+
+    def append(self, *, key: bytes, value: bytes | None, timestamp: None) -> object | None:
+        if len(self.records) >= self.room or (value or b"") == b"huge":
+            return None
+        self.records.append((key, value))
+        return object()
+
+    def record_count(self) -> int:
+        return len(self.records)
+
+
+class _Producer:
+    """faust's producer with an aiokafka producer inside (``_producer``), recording sends."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.batches: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
+        self.sends: list[tuple[str, bytes, bytes | None, int]] = []
+        self._producer = self
+
+    def create_batch(self) -> _Builder:
+        return _Builder(self.room)
+
+    async def send_batch(self, batch: _Builder, topic: str, *, partition: int) -> None:
+        self.batches.append((topic, partition, batch.records))
+
+    async def send(self, topic: str, key: bytes, value: bytes | None, *rest: Any) -> None:
+        self.sends.append((topic, key, value, rest[0]))
+
+
+def test_changelog_records_go_out_in_batches_per_topic_in_order() -> None:
+    """Records become record batches per changelog topic, each to the given partition, in
+    order; a full batch goes and the next starts; a record no batch holds is sent alone."""
+    producer = _Producer(room=2)
+    records = [
+        ("p", b"1", b"a"),
+        ("c", b"x", b"b"),
+        ("p", b"2", None),  # a tombstone
+        ("p", b"3", b"c"),
+        ("p", b"4", b"huge"),
+        ("c", b"y", b"d"),
+    ]
+    asyncio.run(send_changelog(producer, 2, records))
+    assert producer.batches == [
+        ("p", 2, [(b"1", b"a"), (b"2", None)]),
+        ("p", 2, [(b"3", b"c")]),
+        ("c", 2, [(b"x", b"b"), (b"y", b"d")]),
+    ]
+    assert producer.sends == [("p", b"4", b"huge", 2)]
+    plain = SimpleNamespace(sends=[])
+
+    async def send(topic: str, key: bytes, value: bytes | None, *rest: Any) -> None:
+        plain.sends.append((topic, key, value, rest[0]))
+
+    plain.send = send  # a producer without an aiokafka one inside: one send per record
+    asyncio.run(send_changelog(plain, 1, records[:2]))
+    assert plain.sends == [("p", b"1", b"a", 1), ("c", b"x", b"b", 1)]
+
+
+def test_a_fetch_writes_each_changed_key_once_with_its_last_value() -> None:
+    """Over a fetch split into several engine batches, a key written in each batch is
+    one changelog record holding its final value; an erased user is one tombstone."""
+    topics = TopicSettings(user_behavior="ub")
+    app, engine = build_app(Settings(topics=topics), ProfilesConfig(app_id="unit-fetch"), 3)
+    edge = app.batch_route[1]  # type: ignore[attr-defined]
+    assert isinstance(edge, BehaviorBatches)
+    edge.batch_max = 2
+    producer = _Producer(room=1000)
+    app._producer = producer  # type: ignore[attr-defined]
+    dead: list[Any] = []
+
+    async def send_all(out: list[Any]) -> None:
+        dead.extend(out)
+
+    edge.send_all = send_all
+    codec = engine.codecs.behavior
+
+    def record(offset: int, user: str, kind: str) -> Any:
+        value = codec.encode(
+            {
+                "event_id": f"e{offset}",
+                "user_id": user,
+                "session_id": "s",
+                "type": kind,
+                "product_id": None if kind == "erase_user" else f"P{offset % 2}",
+                "query": None,
+                "timestamp": 1_760_000_000_000 + offset,
+                "context": {},
+            },
+            "ub",
+        )
+        return SimpleNamespace(
+            topic="ub",
+            partition=1,
+            offset=offset,
+            key=None,
+            value=value,
+            headers=(),
+            timestamp=0,
+        )
+
+    records = [record(0, "u1", "view"), record(1, "u2", "view"), record(2, "u1", "view")]
+    records += [record(3, "u2", "view"), record(4, "u2", "erase_user")]
+    tp = SimpleNamespace(topic="ub", partition=1)
+    asyncio.run(edge(tp, records))
+    assert engine.metrics.behavior_events == 5 and engine.metrics.erasures == 1 and not dead
+    [(_, partition, sent)] = [b for b in producer.batches if "profiles" in b[0]]
+    profiles: Any = app.tables["profiles"]
+    assert partition == 1
+    assert sent == [
+        changelog_record(profiles, "u1", engine.state.profiles["u1"]),
+        changelog_record(profiles, "u2", None),
+    ]
+    assert engine.state.profiles["u1"]["n"] == 2
+    co = [b for b in producer.batches if "-co-" in b[0]]
+    keys = [k for _, _, batch in co for k, _ in batch]
+    assert len(keys) == len(set(keys)) > 0
