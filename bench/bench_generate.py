@@ -108,7 +108,7 @@ def torch_eager(
     import torch
     from tokenizers import Tokenizer
 
-    from bench.onnx_to_torch import load_torch_model
+    from export.onnx_to_torch import load_torch_model
     from workers.engine import OnnxGenerator, RuntimeOptions
 
     torch.set_num_threads(threads)
@@ -127,6 +127,8 @@ def torch_eager(
         "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
         "position_ids": np.arange(len(ids), dtype=np.int64)[None, :],
     }
+    if engine.model.signature.logits_to_keep is not None:
+        feeds[engine.model.signature.logits_to_keep] = np.array(1, dtype=np.int64)
     for inp in engine.model.session.get_inputs():
         if inp.name.startswith("past_key_values"):
             feeds[inp.name] = np.zeros((1, inp.shape[1], 0, inp.shape[3]), dtype=np.float32)

@@ -9,6 +9,10 @@ inputs
 outputs
     ``logits`` float32 [batch, seq, vocab], ``present.{i}.key`` / ``present.{i}.value``
     float32 [batch, kv_heads, past_seq + seq, head_dim].
+optional input
+    ``logits_to_keep`` int64 scalar: only the last that many positions get logits (the
+    compact graphs of ``export.compact`` have it). A prefill asks for 1; a caller that needs
+    every position (perplexity, parity) passes ``seq``. Graphs without it return all.
 
 The caller left-pads and computes ``position_ids = clip(cumsum(mask) - 1, 0)``.
 """
@@ -22,6 +26,7 @@ INPUT_IDS = "input_ids"
 ATTENTION_MASK = "attention_mask"
 POSITION_IDS = "position_ids"
 LOGITS = "logits"
+LOGITS_TO_KEEP = "logits_to_keep"
 
 
 def past_names(layer: int) -> tuple[str, str]:
@@ -34,9 +39,11 @@ def present_names(layer: int) -> tuple[str, str]:
     return f"present.{layer}.key", f"present.{layer}.value"
 
 
-def input_names(num_layers: int) -> list[str]:
+def input_names(num_layers: int, logits_to_keep: bool = False) -> list[str]:
     """All graph input names, in graph order."""
     names = [INPUT_IDS, ATTENTION_MASK, POSITION_IDS]
+    if logits_to_keep:
+        names.append(LOGITS_TO_KEEP)
     for layer in range(num_layers):
         names.extend(past_names(layer))
     return names

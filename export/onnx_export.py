@@ -25,6 +25,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 from export import contract
 from export import tokenizer as tok
 from export.arch import Architecture, architecture
+from export.compact import CompactDecoder, compact_supported
 from export.corpus import DEFAULT_SEED, eval_examples
 from export.manifest import write_manifest
 from export.onnx_dedup import dedupe_transposed_initializers
@@ -35,6 +36,7 @@ from workers.prompt import PROMPT_FORMAT_VERSION
 
 OPSET = 17
 WEIGHT_DTYPES = ("float32", "float16")
+GRAPHS = ("auto", "compact", "generic")
 MAX_ONNX_BYTES = 30 * 1024 * 1024
 
 
@@ -58,7 +60,7 @@ def prepare_for_export(model: PreTrainedModel) -> PreTrainedModel:
     return model
 
 
-def _example_inputs(arch: Architecture) -> tuple[torch.Tensor, ...]:
+def _example_inputs(arch: Architecture, compact: bool) -> tuple[torch.Tensor, ...]:
     batch, past, seq = 2, 3, 4
     gen = torch.Generator().manual_seed(0)
     input_ids = torch.randint(0, arch.vocab_size, (batch, seq), generator=gen)
@@ -67,15 +69,17 @@ def _example_inputs(arch: Architecture) -> tuple[torch.Tensor, ...]:
     positions = (mask.cumsum(1) - 1).clamp(min=0)[:, past:]
     cache_shape = (batch, arch.kv_heads, past, arch.head_dim)
     flat = [torch.randn(cache_shape, generator=gen) for _ in range(2 * arch.layers)]
+    if compact:  # keep 2 of 4 positions: neither 1 nor seq, so the tracer keeps it an input
+        return (input_ids, mask, positions, torch.tensor(2, dtype=torch.int64), *flat)
     return (input_ids, mask, positions, *flat)
 
 
-def _dynamic_axes(layers: int) -> dict[str, dict[int, str]]:
+def _dynamic_axes(layers: int, compact: bool) -> dict[str, dict[int, str]]:
     axes: dict[str, dict[int, str]] = {
         contract.INPUT_IDS: {0: "batch", 1: "seq"},
         contract.ATTENTION_MASK: {0: "batch", 1: "total_seq"},
         contract.POSITION_IDS: {0: "batch", 1: "seq"},
-        contract.LOGITS: {0: "batch", 1: "seq"},
+        contract.LOGITS: {0: "batch", 1: "kept_seq" if compact else "seq"},
     }
     for i in range(layers):
         for name in contract.past_names(i):
@@ -90,8 +94,13 @@ def export_onnx(
     path: str | Path,
     opset: int = OPSET,
     weights: str = "float32",
+    graph: str = "auto",
 ) -> Architecture:
     """Write ``model`` to ``path`` as a single-file ONNX graph following the contract.
+
+    ``graph="auto"`` writes the compact graph (``export.compact``) for the families it
+    covers and transformers' own traced forward for the rest (GPT-2, say); ``"compact"``
+    insists on the compact one and ``"generic"`` on the traced one.
 
     ``weights="float16"`` stores the weights as float16 (see ``export.onnx_fp16``); the
     caller must have rounded the torch model with ``round_weights_to_fp16`` first, or the
@@ -99,9 +108,12 @@ def export_onnx(
     """
     if weights not in WEIGHT_DTYPES:
         raise ValueError(f"weights must be one of {WEIGHT_DTYPES}, got {weights!r}")
+    if graph not in GRAPHS:
+        raise ValueError(f"graph must be one of {GRAPHS}, got {graph!r}")
     model = prepare_for_export(model)
     arch = architecture(model)
-    wrapper = KVCacheWrapper(model).eval()
+    compact = use_compact_graph(model, graph)
+    wrapper: torch.nn.Module = (CompactDecoder(model) if compact else KVCacheWrapper(model)).eval()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
@@ -110,12 +122,12 @@ def export_onnx(
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper,
-            _example_inputs(arch),
+            _example_inputs(arch, compact),
             str(path),
             dynamo=False,
-            input_names=contract.input_names(arch.layers),
+            input_names=contract.input_names(arch.layers, logits_to_keep=compact),
             output_names=contract.output_names(arch.layers),
-            dynamic_axes=_dynamic_axes(arch.layers),
+            dynamic_axes=_dynamic_axes(arch.layers, compact),
             opset_version=opset,
             do_constant_folding=True,
         )
@@ -130,6 +142,14 @@ def export_onnx(
     if size > MAX_ONNX_BYTES:
         raise ValueError(f"{path} is {size} bytes, over the {MAX_ONNX_BYTES} limit")
     return arch
+
+
+def use_compact_graph(model: PreTrainedModel, graph: str) -> bool:
+    """Whether ``export_onnx`` writes the compact graph for this model and choice."""
+    reason = compact_supported(model)
+    if graph == "compact" and reason is not None:
+        raise ValueError(f"--graph compact: {reason}")
+    return graph != "generic" and reason is None
 
 
 def parity_prompts(tokenizer: Tokenizer, count: int, seed: int = DEFAULT_SEED) -> list[list[int]]:
@@ -163,6 +183,7 @@ def export_checkpoint(
     prompts: Sequence[Sequence[int]] | None = None,
     created_with: Sequence[str] = (),
     weights: str = "float32",
+    graph: str = "auto",
 ) -> dict[str, Any]:
     """Export a local checkpoint (with tokenizer.json) into a model folder with a manifest.
 
@@ -183,7 +204,8 @@ def export_checkpoint(
         if stale.is_file():
             stale.unlink()
     onnx_path = out_dir / "model.onnx"
-    arch = export_onnx(model, onnx_path, weights=weights)
+    compact = use_compact_graph(model, graph)
+    arch = export_onnx(model, onnx_path, weights=weights, graph="compact" if compact else "generic")
     shutil.copyfile(tokenizer_path, out_dir / "tokenizer.json")
     # The HF config lets benchmarks rebuild the same torch model from the ONNX weights.
     shutil.copyfile(checkpoint_dir / "config.json", out_dir / "config.json")
@@ -209,10 +231,11 @@ def export_checkpoint(
         "onnx": {
             "opset": OPSET,
             "single_graph": True,
+            "graph": "compact" if compact else "generic",
             "external_data": False,
             "dtype": "float32",
             "weights_dtype": weights,
-            "inputs": contract.input_names(arch.layers),
+            "inputs": contract.input_names(arch.layers, logits_to_keep=compact),
             "outputs": contract.output_names(arch.layers),
             "past_shape": ["batch", arch.kv_heads, "past_seq", arch.head_dim],
             "padding_side": "left",

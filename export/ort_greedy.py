@@ -64,6 +64,7 @@ def greedy(
 ) -> GreedyResult:
     """Decode a left-padded batch greedily with the KV cache until eos or the budget."""
     layers, kv_heads, head_dim = cache_layout(session)
+    keeps_logits = any(i.name == contract.LOGITS_TO_KEEP for i in session.get_inputs())
     ids, mask = left_pad(prompts, pad_id)
     batch = ids.shape[0]
     past: dict[str, FloatArray] = {}
@@ -82,6 +83,8 @@ def greedy(
             contract.POSITION_IDS: positions,
             **past,
         }
+        if keeps_logits:  # every prefill position: parity compares them all
+            feeds[contract.LOGITS_TO_KEEP] = np.array(step_ids.shape[1], dtype=np.int64)
         outputs = session.run(None, feeds)
         logits = outputs[0]
         if step == 0:

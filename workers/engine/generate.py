@@ -27,6 +27,7 @@ import numpy.typing as npt
 from workers.engine.banned import BannedTermIndex, normalize_terms
 from workers.engine.errors import EngineError, InvalidRequestError, ModelLoadError
 from workers.engine.model import TOKENIZER_FILE, LoadedModel, RuntimeOptions, load_model
+from workers.engine.prefill import DEFAULT_SLACK, join_caches, length_groups
 from workers.engine.records import (
     FinishReason,
     GenerationRequest,
@@ -58,6 +59,9 @@ class GeneratorConfig:
     device_compact_below: float = 0.5
     # Banned-term indexes are built once per distinct term set (one per locale in practice).
     banned_cache_size: int = 16
+    # Host (CPU) prefill in groups of similar prompt length, each group padded to at most
+    # this many positions per real token (workers.engine.prefill); None: one padded block.
+    prefill_slack: float | None = DEFAULT_SLACK
 
 
 @dataclass(slots=True)
@@ -330,7 +334,7 @@ class OnnxGenerator:
 
         started = time.perf_counter()
         runner = self._runner(len(rows))
-        logits = runner.forward(input_ids, mask, positions)
+        logits = self._prefill(runner, encoded, input_ids, mask, positions)
         prefill_s = time.perf_counter() - started
         steps = self._decode(runner, rows, logits, mask, seen)
         decode_s = time.perf_counter() - started - prefill_s
@@ -343,6 +347,35 @@ class OnnxGenerator:
             decode_s=decode_s,
         )
         return [self._result(row, timing) for row in rows]
+
+    def _prefill(
+        self,
+        runner: KvRunner,
+        encoded: Sequence[Sequence[int]],
+        input_ids: IntArray,
+        mask: IntArray,
+        positions: IntArray,
+    ) -> FloatArray:
+        """Last-position logits of every prompt; the runner holds the batch's cache after."""
+        slack = self.config.prefill_slack
+        if slack is None or not isinstance(runner, HostRunner):
+            return runner.forward(input_ids, mask, positions)
+        groups = length_groups([len(ids) for ids in encoded], slack)
+        if len(groups) <= 1:
+            return runner.forward(input_ids, mask, positions)
+        logits: FloatArray | None = None
+        parts = []
+        for rows in groups:
+            part = HostRunner(self.model.session, self.model.signature, len(rows))
+            ids, part_mask, part_positions = left_pad([encoded[r] for r in rows], self.pad_id)
+            part_logits = part.forward(ids, part_mask, part_positions)
+            if logits is None:
+                logits = np.empty((len(encoded), part_logits.shape[1]), dtype=np.float32)
+            logits[rows] = part_logits
+            parts.append((rows, part.caches))
+        runner.load_caches(join_caches(parts, len(encoded), int(input_ids.shape[1])))
+        assert logits is not None  # groups is not empty
+        return logits
 
     def _decode(
         self,

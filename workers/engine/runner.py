@@ -57,6 +57,9 @@ def past_names(signature: ModelSignature) -> list[str]:
     return names
 
 
+_KEEP_LAST = np.array(1, dtype=np.int64)
+
+
 def _small_inputs(
     signature: ModelSignature, ids: IntArray, mask: IntArray, positions: IntArray
 ) -> dict[str, npt.NDArray[Any]]:
@@ -65,6 +68,9 @@ def _small_inputs(
         feed[signature.attention_mask] = mask.astype(signature.mask_dtype)
     if signature.position_ids is not None:
         feed[signature.position_ids] = positions.astype(signature.position_dtype)
+    if signature.logits_to_keep is not None:
+        # Only the last position is sampled from: a prefill skips the head for the rest.
+        feed[signature.logits_to_keep] = _KEEP_LAST
     return feed
 
 
@@ -94,6 +100,17 @@ class HostRunner:
 
     def keep_rows(self, rows: IntArray) -> None:
         self._pasts = [past[rows] for past in self._pasts]
+
+    @property
+    def caches(self) -> list[npt.NDArray[Any]]:
+        """The cache tensors, interleaved key/value per layer (for a grouped prefill)."""
+        return self._pasts
+
+    def load_caches(self, caches: list[npt.NDArray[Any]]) -> None:
+        """Replace the cache, e.g. with the joined caches of a grouped prefill."""
+        if len(caches) != len(self._pasts):
+            raise ValueError(f"{len(caches)} cache tensors for {len(self._pasts)} inputs")
+        self._pasts = list(caches)
 
     def should_compact(self, live: int, batch: int) -> bool:
         return live < batch

@@ -59,6 +59,8 @@ class ModelSignature:
     num_kv_heads: int
     head_dim: int
     vocab_size: int | None  # logits' last dim when the graph fixes it
+    # A scalar input limiting logits to the last positions (export.compact graphs), or None.
+    logits_to_keep: str | None = None
 
     @property
     def num_layers(self) -> int:
@@ -142,4 +144,5 @@ def read_signature(
         num_kv_heads=heads,
         head_dim=head_dim,
         vocab_size=vocab,
+        logits_to_keep="logits_to_keep" if "logits_to_keep" in by_name else None,
     )

@@ -33,6 +33,8 @@ def copy_perplexity(engine: OnnxGenerator, pairs: Sequence[tuple[str, str]]) -> 
             "attention_mask": np.ones((1, length), dtype=np.int64),
             "position_ids": np.arange(length, dtype=np.int64)[None, :],
         }
+        if model.signature.logits_to_keep is not None:  # compact graphs: every position
+            feeds[model.signature.logits_to_keep] = np.array(length, dtype=np.int64)
         for inp in model.session.get_inputs():
             if inp.name.startswith("past_key_values"):
                 heads, dim = inp.shape[1], inp.shape[3]

@@ -52,12 +52,16 @@ def test_onnxruntime_loads_contract(manifest: dict, folder: Path) -> None:
     session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
     layers = manifest["architecture"]["layers"]
     inputs = session.get_inputs()
-    assert [i.name for i in inputs] == contract.input_names(layers) == manifest["onnx"]["inputs"]
+    compact = manifest["onnx"]["graph"] == "compact"
+    expected = contract.input_names(layers, logits_to_keep=compact)
+    assert [i.name for i in inputs] == expected == manifest["onnx"]["inputs"]
     assert [o.name for o in session.get_outputs()] == contract.output_names(layers)
     types = {i.name: i.type for i in inputs}
     assert types["input_ids"] == types["attention_mask"] == types["position_ids"] == "tensor(int64)"
     assert types["past_key_values.0.key"] == "tensor(float)"
-    past = inputs[3].shape
+    if compact:
+        assert types[contract.LOGITS_TO_KEEP] == "tensor(int64)"
+    past = next(i for i in inputs if i.name == "past_key_values.0.key").shape
     assert past[1] == manifest["architecture"]["kv_heads"]
     assert past[3] == manifest["architecture"]["head_dim"]
 

@@ -27,6 +27,17 @@ from export.onnx_export import export_checkpoint  # noqa: E402  (after the torch
 def _tiny_model(family: str, vocab: int) -> Any:
     """A randomly initialised 2-layer model of ``family``, built locally (no download)."""
     torch.manual_seed(0)
+    model = _fresh_model(family, vocab)
+    with torch.no_grad():
+        # Fresh norms are all ones: a trained model's are not, and the exporter would fold
+        # identical ones into one initializer, which no trained model has either.
+        for name, parameter in model.named_parameters():
+            if "norm" in name or "ln_" in name:
+                parameter.uniform_(0.5, 1.5)
+    return model
+
+
+def _fresh_model(family: str, vocab: int) -> Any:
     common = {"vocab_size": vocab, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0}
     if family == "llama":
         config = transformers.LlamaConfig(
@@ -88,11 +99,14 @@ def test_export_passes_parity(
 def test_graph_follows_the_contract(
     tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
 ) -> None:
-    """Inputs/outputs carry the contract names, dtypes and a cache that grows by seq."""
+    """Inputs/outputs carry the contract names, dtypes and a cache that grows by seq; the
+    compact graph's ``logits_to_keep`` returns just the last positions' logits."""
     out, manifest = _export("qwen2", tmp_path, small_tokenizer, prompts)
     session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     layers = manifest["architecture"]["layers"]
-    assert [i.name for i in session.get_inputs()] == contract.input_names(layers)
+    assert manifest["onnx"]["graph"] == "compact"
+    expected = contract.input_names(layers, logits_to_keep=True)
+    assert [i.name for i in session.get_inputs()] == expected
     assert [o.name for o in session.get_outputs()] == contract.output_names(layers)
     assert {i.name: i.type for i in session.get_inputs()}["input_ids"] == "tensor(int64)"
     kv, hd = manifest["architecture"]["kv_heads"], manifest["architecture"]["head_dim"]
@@ -101,6 +115,7 @@ def test_graph_follows_the_contract(
         "input_ids": ids,
         "attention_mask": np.ones((1, 3), dtype=np.int64),
         "position_ids": np.arange(3, dtype=np.int64)[None],
+        contract.LOGITS_TO_KEEP: np.array(3, dtype=np.int64),
     }
     for i in range(layers):
         for name in contract.past_names(i):
@@ -109,6 +124,68 @@ def test_graph_follows_the_contract(
     outputs = dict(zip(names, session.run(None, feeds), strict=True))
     assert outputs["logits"].shape == (1, 3, small_tokenizer.get_vocab_size())
     assert outputs["present.0.key"].shape == (1, kv, 3, hd)
+    feeds[contract.LOGITS_TO_KEEP] = np.array(1, dtype=np.int64)
+    last = dict(zip(names, session.run(None, feeds), strict=True))
+    assert last["logits"].shape == (1, 1, small_tokenizer.get_vocab_size())
+    np.testing.assert_allclose(last["logits"][0, 0], outputs["logits"][0, -1], atol=1e-5)
+    np.testing.assert_array_equal(last["present.0.key"], outputs["present.0.key"])
+
+
+def test_compact_and_generic_graphs_agree(
+    tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
+) -> None:
+    """The compact Llama graph computes what transformers' traced forward computes, on a
+    left-padded decode step with a cache, with far fewer nodes; GPT-2 keeps the generic one."""
+    import onnx
+
+    from export.ort_greedy import greedy, open_session
+
+    checkpoint = tmp_path / "ckpt"
+    _tiny_model("llama", small_tokenizer.get_vocab_size()).save_pretrained(checkpoint)
+    save(small_tokenizer, checkpoint / "tokenizer.json")
+    kwargs: dict[str, Any] = {"prompts": prompts, "max_new_tokens": 8}
+    compact = export_checkpoint(checkpoint, tmp_path / "compact", **kwargs)
+    generic = export_checkpoint(checkpoint, tmp_path / "generic", graph="generic", **kwargs)
+    assert (compact["onnx"]["graph"], generic["onnx"]["graph"]) == ("compact", "generic")
+    roles = role_ids(small_tokenizer)
+    runs = [
+        greedy(open_session(str(tmp_path / name / "model.onnx")), prompts, 8, roles["eos"], 0)
+        for name in ("compact", "generic")
+    ]
+    assert runs[0].tokens == runs[1].tokens
+    for a, b in zip(runs[0].prefill_logits, runs[1].prefill_logits, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    nodes = [
+        len(onnx.load(str(tmp_path / name / "model.onnx")).graph.node)
+        for name in ("compact", "generic")
+    ]
+    assert nodes[0] < 0.8 * nodes[1], nodes
+    _, gpt2 = _export("gpt2", tmp_path, small_tokenizer, prompts)
+    assert gpt2["onnx"]["graph"] == "generic"
+    assert contract.LOGITS_TO_KEEP not in gpt2["onnx"]["inputs"]
+
+
+def test_regraph_keeps_identity_and_parity(
+    tmp_path: Path, small_tokenizer: Tokenizer, prompts: list[list[int]]
+) -> None:
+    """export.regraph rewrites a folder's graph from its own weights: same name, version and
+    training record, a new graph kind, parity re-checked, hashes valid."""
+    from export.regraph import regraph
+
+    checkpoint = tmp_path / "ckpt"
+    _tiny_model("llama", small_tokenizer.get_vocab_size()).save_pretrained(checkpoint)
+    save(small_tokenizer, checkpoint / "tokenizer.json")
+    folder = tmp_path / "model"
+    before = export_checkpoint(
+        checkpoint, folder, prompts=prompts, max_new_tokens=8, graph="generic", version="3.1.4"
+    )
+    after = regraph(folder, "compact")
+    assert after["onnx"]["graph"] == "compact" and before["onnx"]["graph"] == "generic"
+    assert (after["name"], after["version"]) == (before["name"], before["version"])
+    assert after["eval"]["parity"]["ok"]
+    assert after["sha256"]["model.onnx"] != before["sha256"]["model.onnx"]
+    assert verify_hashes(folder) == []
+    assert any("export.regraph" in line for line in after["created_with"])
 
 
 def test_manifest_hashes_match_files(
