@@ -23,8 +23,10 @@ generic graph (same greedy tokens, logits within 1e-4).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import onnx
 import torch
 from torch import nn
 from transformers import PreTrainedModel
@@ -159,3 +161,30 @@ class CompactDecoder(nn.Module):
         x = x[:, shape[1] - logits_to_keep :]
         logits = self.model.lm_head(_rms_norm(x, inner.norm.weight, self.eps))
         return (logits, *presents)
+
+
+_LAYER_NODE = re.compile(
+    r"^/(mlp/)?(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)(?:_(\d+))?/(\w+)$"
+)
+
+
+def name_layer_nodes(model: onnx.ModelProto) -> int:
+    """Give the projections their module paths back; return how many were renamed.
+
+    ``CompactDecoder`` calls each layer's projections directly, so the tracer names them
+    ``/q_proj_3/MatMul`` where transformers' own forward gives
+    ``/model/model/layers.3/self_attn/q_proj/MatMul``. ``export.onnx_to_torch`` (and anyone
+    reading the graph) finds weights by those paths, so we write them in.
+    """
+    renamed = 0
+    for node in model.graph.node:
+        match = _LAYER_NODE.match(node.name)
+        if match:
+            mlp, proj, index, op = match.groups()
+            block = "mlp" if mlp else "self_attn"
+            node.name = f"/model/model/layers.{index or 0}/{block}/{proj}/{op}"
+            renamed += 1
+        elif node.name.startswith("/lm_head/"):
+            node.name = "/model" + node.name
+            renamed += 1
+    return renamed

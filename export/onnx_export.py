@@ -25,7 +25,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 from export import contract
 from export import tokenizer as tok
 from export.arch import Architecture, architecture
-from export.compact import CompactDecoder, compact_supported
+from export.compact import CompactDecoder, compact_supported, name_layer_nodes
 from export.corpus import DEFAULT_SEED, eval_examples
 from export.manifest import write_manifest
 from export.onnx_dedup import dedupe_transposed_initializers
@@ -133,6 +133,8 @@ def export_onnx(
         )
     proto = onnx.load(str(path))
     changed = dedupe_transposed_initializers(proto) > 0
+    if compact:
+        changed = name_layer_nodes(proto) > 0 or changed
     if weights == "float16":
         changed = store_weights_fp16(proto) > 0 or changed
     if changed:

@@ -186,6 +186,8 @@ def test_regraph_keeps_identity_and_parity(
     assert after["sha256"]["model.onnx"] != before["sha256"]["model.onnx"]
     assert verify_hashes(folder) == []
     assert any("export.regraph" in line for line in after["created_with"])
+    again = regraph(folder, "compact")  # a compact graph still names its weights' modules
+    assert again["eval"]["parity"]["ok"] and again["sha256"] == after["sha256"]
 
 
 def test_manifest_hashes_match_files(
