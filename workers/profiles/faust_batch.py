@@ -72,19 +72,41 @@ class BatchingConsumer(faust_aiokafka.Consumer):
             return records, active
         rest = {tp: recs for tp, recs in records.items() if tp.topic != topic}
         generation = self.app.consumer_generation_id
+        dropped: dict[TP, int] = {}
         for tp, recs in records.items():
-            if tp.topic != topic:
+            if tp.topic != topic or not recs:
                 continue
-            # The same checks faust's getmany makes per message. A record dropped here
-            # is read again: after a rebalance faust seeks back to the committed offsets.
-            if not self.flow_active or self.should_stop:
-                break
-            if self.app.consumer_generation_id != generation:
-                break
-            if active is not None and tp not in active and tp not in self._buffered_partitions:
+            # The same checks faust's getmany makes per message; what fails them is not
+            # handed over, and is fetched again (``_rewind``).
+            if (
+                not self.flow_active
+                or self.should_stop
+                or self.app.consumer_generation_id != generation
+                or (active is not None and tp not in active and tp not in self._buffered_partitions)
+            ):
+                read = self._read_offset[tp]  # never back past what was handed over
+                dropped[tp] = recs[0].offset if read is None else max(recs[0].offset, read)
                 continue
             await self._deliver(tp, recs, handler, generation)
+        for tp, offset in dropped.items():
+            await self._rewind(tp, offset)
         return rest, active
+
+    async def _rewind(self, tp: TP, offset: int) -> None:
+        """Fetch ``tp`` again from ``offset``: its records from there on were fetched but
+        not handed over (the partition was paused, or flow stopped, while the fetch was out:
+        faust changes the set of active partitions in place). faust's getmany drops such
+        records and counts on its seek to the committed offsets after a rebalance, which
+        does nothing for a partition without a committed offset (a new group, as a worker
+        starts): its consumer position stays past them and they were never processed.
+        A partition no longer assigned is left to its next owner; on the way out, to the
+        committed offsets."""
+        if self.should_stop or tp not in self.assignment():
+            return
+        try:
+            await self.seek(tp, offset)
+        except Exception as exc:  # noqa: BLE001 - e.g. revoked meanwhile; the owner reads it
+            self.log.warning("Could not rewind %r to %r: %r", tp, offset, exc)
 
     async def _deliver(
         self, tp: TP, records: Sequence[Any], handler: RecordsHandler, generation: int

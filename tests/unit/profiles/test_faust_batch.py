@@ -245,3 +245,46 @@ def test_a_fetch_writes_each_changed_key_once_with_its_last_value() -> None:
     co = [b for b in producer.batches if "-co-" in b[0]]
     keys = [k for _, _, batch in co for k, _ in batch]
     assert len(keys) == len(set(keys)) > 0
+
+
+def test_records_fetched_for_a_paused_partition_are_fetched_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """faust changes the set of active partitions while a fetch is out: what came back
+    for a partition no longer active is not handed over, and the consumer seeks back to
+    it (a new group has no committed offset that faust's own seek would go back to)."""
+    app, _engine = build_app(
+        Settings(topics=TopicSettings(user_behavior="ub")), ProfilesConfig(app_id="unit-rw"), 3
+    )
+    consumer: Any = app.consumer
+    app.topics.acks_enabled_for = lambda topic: True  # type: ignore[method-assign]
+    live, paused = consumer._new_topicpartition("ub", 0), consumer._new_topicpartition("ub", 1)
+    other = consumer._new_topicpartition("pc", 0)
+    fetched = {
+        live: [SimpleNamespace(offset=o) for o in (0, 1)],
+        paused: [SimpleNamespace(offset=o) for o in (4, 5)],
+        other: [SimpleNamespace(offset=0)],
+    }
+
+    async def fetch(self: Any, timeout: float) -> tuple[Any, Any]:
+        return fetched, {live, other}  # ``paused`` left the active set meanwhile
+
+    monkeypatch.setattr(BatchingConsumer.__mro__[1], "_wait_next_records", fetch)
+    handed: list[tuple[int, list[int]]] = []
+    seeks: list[tuple[int, int]] = []
+
+    async def handler(tp: Any, recs: Any) -> None:
+        handed.append((tp.partition, [r.offset for r in recs]))
+
+    async def seek(tp: Any, offset: int) -> None:
+        seeks.append((tp.partition, offset))
+
+    app.batch_route = ("ub", handler)  # type: ignore[attr-defined]
+    consumer.seek = seek
+    consumer.assignment = lambda: {live, paused, other}
+    rest, _active = asyncio.run(consumer._wait_next_records(1.0))
+    assert rest == {other: fetched[other]}  # other topics go on through faust
+    assert handed == [(0, [0, 1])] and seeks == [(1, 4)]
+    consumer.assignment = lambda: {live, other}  # revoked: its next owner reads it
+    asyncio.run(consumer._wait_next_records(1.0))
+    assert seeks == [(1, 4)]
