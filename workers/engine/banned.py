@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +67,8 @@ class BannedTermIndex:
     continuations: tuple[tuple[bytes, IdArray], ...]
     folded_tokens: tuple[bytes, ...]
     tail_bytes: int
+    # ``continuations`` by head, for lookups by the tail's suffixes.
+    heads: dict[bytes, IdArray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, terms: Iterable[str], token_bytes: Sequence[bytes]) -> BannedTermIndex:
@@ -93,7 +95,14 @@ class BannedTermIndex:
             for head, ids in sorted(by_suffix.items())
         )
         longest = max((len(term) for term in folded_terms), default=1)
-        return cls(folded_terms, always, continuations, folded, max(0, longest - 1))
+        return cls(
+            folded_terms,
+            always,
+            continuations,
+            folded,
+            max(0, longest - 1),
+            dict(continuations),
+        )
 
     @property
     def empty(self) -> bool:
@@ -112,7 +121,10 @@ class BannedTermIndex:
         """
         if not tail:
             return []
-        return [ids for head, ids in self.continuations if tail.endswith(head)]
+        # Look up each suffix of the tail (at most ``tail_bytes`` of them) rather than test
+        # every head against the tail: the terms have thousands of heads between them.
+        found = (self.heads.get(tail[-k:]) for k in range(1, len(tail) + 1))
+        return [ids for ids in found if ids is not None]
 
     def apply(self, logits: FloatArray, tail: bytes) -> None:
         """Set every token that would create a banned term to ``-inf``, in place."""

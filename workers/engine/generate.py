@@ -356,26 +356,44 @@ class OnnxGenerator:
         mask: IntArray,
         positions: IntArray,
     ) -> FloatArray:
-        """Last-position logits of every prompt; the runner holds the batch's cache after."""
+        """Last-position logits of every prompt; the runner holds the batch's cache after.
+
+        On the host, each distinct prompt is prefilled once (a request's drafts share their
+        prompt and differ only in seed), in groups of similar length (``prefill``); rows with
+        the same prompt then get copies of its cache and logits.
+        """
         slack = self.config.prefill_slack
         if slack is None or not isinstance(runner, HostRunner):
             return runner.forward(input_ids, mask, positions)
-        groups = length_groups([len(ids) for ids in encoded], slack)
-        if len(groups) <= 1:
+        first_of: dict[tuple[int, ...], int] = {}
+        unique: list[Sequence[int]] = []
+        source: list[int] = []  # batch row -> its prompt's index in ``unique``
+        for ids in encoded:
+            index = first_of.setdefault(tuple(ids), len(unique))
+            if index == len(unique):
+                unique.append(ids)
+            source.append(index)
+        groups = length_groups([len(ids) for ids in unique], slack)
+        if len(groups) == 1 and len(unique) == len(encoded):
             return runner.forward(input_ids, mask, positions)
         logits: FloatArray | None = None
         parts = []
         for rows in groups:
             part = HostRunner(self.model.session, self.model.signature, len(rows))
-            ids, part_mask, part_positions = left_pad([encoded[r] for r in rows], self.pad_id)
+            ids, part_mask, part_positions = left_pad([unique[r] for r in rows], self.pad_id)
             part_logits = part.forward(ids, part_mask, part_positions)
             if logits is None:
-                logits = np.empty((len(encoded), part_logits.shape[1]), dtype=np.float32)
+                logits = np.empty((len(unique), part_logits.shape[1]), dtype=np.float32)
             logits[rows] = part_logits
             parts.append((rows, part.caches))
-        runner.load_caches(join_caches(parts, len(encoded), int(input_ids.shape[1])))
-        assert logits is not None  # groups is not empty
-        return logits
+        assert logits is not None  # there is at least one prompt
+        caches = join_caches(parts, len(unique), int(input_ids.shape[1]))
+        if len(unique) == len(encoded):
+            runner.load_caches(caches)
+            return logits
+        rows_of = np.asarray(source, dtype=np.int64)
+        runner.load_caches([cache[rows_of] for cache in caches])
+        return logits[rows_of]
 
     def _decode(
         self,

@@ -9,6 +9,7 @@ from tests.unit.engine.conftest import TEST_OPTIONS
 from tests.unit.engine.test_real_model import REAL_MODEL
 from workers.engine import GenerationRequest, GeneratorConfig, OnnxGenerator, SamplingParams
 from workers.engine.prefill import join_caches, length_groups
+from workers.engine.runner import HostRunner
 
 
 def test_groups_cover_every_row_once_and_bound_the_padding() -> None:
@@ -60,3 +61,38 @@ def test_grouped_prefill_writes_what_one_block_writes(sampled: bool) -> None:
     assert [r.token_ids for r in grouped.generate(requests)] == [
         r.token_ids for r in one_block.generate(requests)
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REAL_MODEL / "manifest.json").is_file(), reason=f"no {REAL_MODEL}")
+def test_drafts_sharing_a_prompt_prefill_it_once_and_decode_as_before() -> None:
+    """Five seeds of each of three prompts (a writer's drafts): one prefill per prompt,
+    and every row writes what it writes without the sharing."""
+    from export.corpus import eval_examples
+
+    sampling = SamplingParams(do_sample=True, temperature=1.0, top_p=0.95)
+    prompts = [e.prompt for e in eval_examples(3)]
+    requests = [
+        GenerationRequest(p, seed=10 * i + d, max_new_tokens=24, sampling=sampling)
+        for i, p in enumerate(prompts)
+        for d in range(5)
+    ]
+    shared = OnnxGenerator.from_folder(REAL_MODEL, TEST_OPTIONS)
+    prefilled: list[int] = []
+    original = HostRunner.forward
+
+    def counting(self: HostRunner, ids: np.ndarray, mask: np.ndarray, pos: np.ndarray):  # type: ignore[no-untyped-def]
+        if ids.shape[1] > 1:
+            prefilled.append(ids.shape[0])
+        return original(self, ids, mask, pos)
+
+    one_block = OnnxGenerator.from_folder(
+        REAL_MODEL, TEST_OPTIONS, GeneratorConfig(prefill_slack=None)
+    )
+    expected = [r.token_ids for r in one_block.generate(requests)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HostRunner, "forward", counting)
+        got = [r.token_ids for r in shared.generate(requests)]
+    assert sum(prefilled) == 3  # three prompt rows prefilled, not fifteen
+    assert got == expected
+    assert len(set(got)) > 3  # the seeds still give different drafts

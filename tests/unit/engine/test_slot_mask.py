@@ -170,3 +170,27 @@ def test_after_a_word_for_attributes_no_name_or_price_may_open() -> None:
     mask.apply(logits, None, SlotSet(["{1.price}", "{1.title}"]), b"It offers a ")
     allowed = {VOCAB[i] for i in range(len(VOCAB)) if np.isfinite(logits[i])}
     assert not allowed & {b"{", b"{1.", b"{1.price}"}
+
+
+def test_inside_index_agrees_with_checking_every_continuer() -> None:
+    """``SlotMask.inside`` (lookups from the slots' remainders) allows exactly the tokens
+    that ``ok_inside`` accepts, for every open fragment of the real model's vocabulary."""
+    from pathlib import Path
+
+    from workers.engine.tokenizer import TextTokenizer
+
+    folder = Path(__file__).resolve().parents[3] / "models" / "copyflow-small-v1"
+    table = TextTokenizer.from_file(folder / "tokenizer.json").token_bytes()
+    mask = SlotMask(table)
+    slots = SlotSet(
+        ["{1.price}", "{1.original_price}", "{1.color}", "{1.brand}", "{2.title}", "{2.price}"]
+    )
+    fragments = sorted(slots.prefixes | {b"{"})
+    checked = 0
+    for fragment in fragments:
+        if not fragment.startswith(b"{"):
+            continue
+        expected = [i for i in mask.continuers if slots.ok_inside(fragment, table[i])]
+        assert mask.inside(fragment, slots) == expected, fragment
+        checked += 1
+    assert checked > 30
