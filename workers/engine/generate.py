@@ -368,20 +368,20 @@ class OnnxGenerator:
         first_of: dict[tuple[int, ...], int] = {}
         unique: list[Sequence[int]] = []
         source: list[int] = []  # batch row -> its prompt's index in ``unique``
-        for ids in encoded:
-            index = first_of.setdefault(tuple(ids), len(unique))
+        for prompt in encoded:
+            index = first_of.setdefault(tuple(prompt), len(unique))
             if index == len(unique):
-                unique.append(ids)
+                unique.append(prompt)
             source.append(index)
-        groups = length_groups([len(ids) for ids in unique], slack)
+        groups = length_groups([len(prompt) for prompt in unique], slack)
         if len(groups) == 1 and len(unique) == len(encoded):
             return runner.forward(input_ids, mask, positions)
         logits: FloatArray | None = None
         parts = []
         for rows in groups:
             part = HostRunner(self.model.session, self.model.signature, len(rows))
-            ids, part_mask, part_positions = left_pad([unique[r] for r in rows], self.pad_id)
-            part_logits = part.forward(ids, part_mask, part_positions)
+            part_ids, part_mask, part_positions = left_pad([unique[r] for r in rows], self.pad_id)
+            part_logits = part.forward(part_ids, part_mask, part_positions)
             if logits is None:
                 logits = np.empty((len(unique), part_logits.shape[1]), dtype=np.float32)
             logits[rows] = part_logits
