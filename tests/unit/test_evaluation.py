@@ -9,7 +9,7 @@ import pytest
 from tests.unit.factories import request
 from workers.cli import main
 from workers.evaluation.metrics import distinct_n, slot_recall
-from workers.settings import DEFAULT_MODEL_DIR
+from workers.settings import DEFAULT_MODEL_DIR, Settings
 
 
 def test_distinct_n_counts_unique_grams_over_all_texts() -> None:
@@ -43,7 +43,7 @@ def test_eval_command_writes_report_and_chart(
     assert float(printed["banned_term_rate_published"]) == 0.0
     assert 0.0 < float(printed["distinct_2"]) <= 1.0
     assert 0.0 <= float(printed["attribute_coverage"]) <= 1.0
-    assert int(printed["drafts_per_attempt"]) == 3
+    assert int(printed["drafts_per_attempt"]) == Settings().drafts_per_attempt
     report = (tmp_path / "eval.md").read_text(encoding="utf-8")
     assert "attribute_coverage" in report and "## Samples" in report
     assert (tmp_path / "eval.png").stat().st_size > 1000

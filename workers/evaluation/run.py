@@ -56,7 +56,7 @@ def evaluate(
     count: int,
     variants_for: int,
     max_attempts: int = 3,
-    drafts: int = 3,
+    drafts: int = 5,
     pool: int = 12,
 ) -> tuple[EvalReport, list[tuple[ContentRequest, str, str, bool]]]:
     """Run the evaluation; return the figures and (request, reference, text, fallback) samples."""

@@ -8,8 +8,10 @@ first attempt is the model's most likely text, the others are samples. Of the dr
 pass every guard, the one that names the most of the request's attributes is published
 (ties go to the earlier draft). Why: the most likely text of a small model is its safest and
 shortest path, and it leaves optional facts out ("Now $17.99" rather than "Was $21.99, now
-$17.99"). Measured on 200 held-out requests: attribute coverage 0.877 with one draft, 0.894
-with two, 0.903 with three.
+$17.99"). Measured on 200 held-out requests with the small model (``copyflow eval --drafts
+N``): attribute coverage 0.8985 with three drafts, 0.9066 with five (the default). The "was"
+price alone was missing from 14 of the 22 texts whose reference names it, with three.
+The engine prefills a prompt once for all of its drafts (``workers.engine.generate``).
 """
 
 from __future__ import annotations
