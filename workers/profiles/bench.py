@@ -576,7 +576,7 @@ def render(result: BenchResult) -> str:
         ]
     for w in result.workers:
         lines.append(
-            f"faust worker, batch {w.batch_max}: {w.worker_rate:,.0f} events/s over "
+            f"faust worker, engine batch {w.batch_max}: {w.worker_rate:,.0f} events/s over "
             f"{w.events:,} events; raw consume (aiokafka, same run) {w.aiokafka_raw_rate:,.0f}"
             f" events/s; ratio {w.ratio:.3f}; {w.changelog_records:,} profile changelog records"
         )
