@@ -6,6 +6,9 @@ ${1.category}", "By {1.price}!" or "a {1.brand} finish". Every value is the requ
 so the facts guard passes them, yet the text says something false. These rules hold for
 every text in the training grammar (a test checks that) and catch those drafts:
 
+- "by" and a sentence's opening "From" are followed by a slot (a maker), never by other words;
+- an article before a value slot is followed by the noun that says what the value is
+  ("a {1.weight} frame", never "and a {1.weight}.");
 - a price slot carries its currency: "$" before it in English, "¥" before or "元" after it
   in Chinese, or the currency slot after it; and "$" is followed by a price slot only;
 - "by" / "from" (English) and "来自" (Chinese) name a brand or an author, and "出品" /
@@ -39,6 +42,12 @@ _EN_ATTRIBUTE_NOUN = re.compile(
     _SLOT + r"\s+(?:finish|colorway|color|body|build|construction|capacity|cooking surface|frame|"
     r"sizing|cell|diameter|styling|output)\b"
 )
+# "By a calm, cozy mood." / "By staple for your feet": "by" and a sentence's opening "From"
+# always name a maker in the grammar's copy, so a slot (or, caught above, a price) follows.
+_EN_BY_TEXT = re.compile(r"\b[Bb]y\s+(?!\{|\$)")
+_EN_FROM_TEXT = re.compile(r"(?:^|[.!?:]\s+)From\s+(?!\{)")
+# "…and a {1.weight}." — an article before a bare value needs the noun that says what it is.
+_EN_BARE_VALUE = re.compile(r"\b[Aa]n?\s+" + _SLOT + r"\s*(?:[.!?,;]|\band\b|$)")
 # Words that, in all of the grammar's copy, follow attribute values only.
 _EN_ATTRIBUTE_WORD_AFTER = re.compile(_SLOT + r"\s+(?:of|and|per|in)\b")
 _ZH_ATTRIBUTE_AFTER = re.compile(_SLOT + r"\s*(?:外观|配色|材质|用料|规格|尺寸)")
@@ -63,6 +72,13 @@ def slot_role_problems(draft: str, locale: Locale) -> list[str]:
     if locale == "en":
         problems += [f"$ before {m.group(0)[1:12]}" for m in _EN_DOLLAR.finditer(draft)]
         problems += [f"a price as a maker: {m.group(0)}" for m in _EN_BY_PRICE.finditer(draft)]
+        problems += [
+            f"'{m.group(0).strip(' .!?:')}' names no maker"
+            for m in [*_EN_BY_TEXT.finditer(draft), *_EN_FROM_TEXT.finditer(draft)]
+        ]
+        problems += [
+            f"a value without its noun: {m.group(0)}" for m in _EN_BARE_VALUE.finditer(draft)
+        ]
         makers: list[re.Match[str]] = []
         nouns = [*_EN_ATTRIBUTE_NOUN.finditer(draft), *_EN_ATTRIBUTE_WORD_AFTER.finditer(draft)]
     else:

@@ -19,6 +19,11 @@ from workers.guards.slot_roles import slot_role_problems
         "You get a weight of {1.color}, just {1.category} and a {1.brand}.",
         "It offers {1.category} of battery capacity. Now ${1.price}.",
         "The {1.title}. Designed by ${1.original_price}, now ${1.price}!",
+        # Seen in the demo (unseen attribute keys): "by" with no maker, a bare value.
+        "The {1.brand} {1.category} with a {1.color} finish. By a calm, cozy mood. ${1.price}!",
+        "The {1.title}. From staple for your feet all day. Just ${1.price}!",
+        "The {1.brand} {1.category} with a {1.color} finish and a {1.weight}. Just ${1.price}!",
+        "It brings a {1.weight} and a {1.color} finish. Now ${1.price}.",
     ],
 )
 def test_english_drafts_with_misplaced_slots_fail(draft: str) -> None:
