@@ -202,7 +202,7 @@ def _faust_json_dumps() -> Callable[[Any], bytes] | None:
     return lambda obj: "".join(encoder(obj, 0)).encode()
 
 
-_json_dumps = _faust_json_dumps()
+faust_json_dumps = _faust_json_dumps()
 
 
 def changelog_record(table: Any, key: Any, value: Any) -> tuple[bytes, bytes | None]:
@@ -219,8 +219,9 @@ def changelog_record(table: Any, key: Any, value: Any) -> tuple[bytes, bytes | N
     if value is None:
         return key_bytes, None
     vser = table.value_serializer
-    if vser == "json" and _json_dumps is not None:
-        return key_bytes, _json_dumps(value)
+    # faust's "json", or a codec that writes exactly its bytes (app.InterningJson).
+    if (vser == "json" or getattr(vser, "writes_faust_json", False)) and faust_json_dumps:
+        return key_bytes, faust_json_dumps(value)
     if isinstance(vser, codecs.Codec):
         return key_bytes, vser.dumps(value)
     return key_bytes, codecs.dumps(vser, value)

@@ -67,11 +67,12 @@ def test_options_use_memory_store_and_sasl_when_configured() -> None:
 
 
 def test_table_codec_round_trips_and_interns() -> None:
-    """Table values encode as compact JSON and decode equal, with shared strings."""
+    """Table values encode as faust's json (compact, ASCII escapes) and decode equal, with
+    shared strings."""
     codec = InterningJson()
     value = {"viewed": ["P-" + "y" * 30], "cat": {"数码/耳机": 2.5}, "eids": "ab"}
     data = codec.dumps(value)
-    assert data == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    assert data == json.dumps(value, separators=(",", ":")).encode()
     one, two = codec.loads(data), codec.loads(data)
     assert one == value and one["viewed"][0] is two["viewed"][0]
 
@@ -169,3 +170,24 @@ def test_datadir_is_passed_to_faust_only_when_given(tmp_path: Path) -> None:
     assert options["datadir"] == str(tmp_path)
     app, _ = build_app(settings, ProfilesConfig(app_id="unit-dir"), 3, str(tmp_path))
     assert str(app.conf.datadir) == str(tmp_path)
+
+
+def test_tables_recover_their_values_with_interned_strings() -> None:
+    """faust would give every table its plain json codec (it ignores ``schema``): the
+    stores and changelog topics use InterningJson instead, so two recovered profiles share
+    their strings, and the bytes written are faust's json bytes."""
+    from faust.serializers import codecs as faust_codecs
+
+    from workers.profiles.app import InterningJson
+
+    app, _ = build_app(Settings(), ProfilesConfig(app_id="unit-intern"), 3)
+    value = {"viewed": ["P0000001"], "category_affinity": {"home": 1.5}}
+    for name in ("profiles", "catalog", "co", "erased"):
+        table: Any = app.tables[name]
+        assert isinstance(table.value_serializer, InterningJson), name
+        assert isinstance(table.data.value_serializer, InterningJson), name
+        assert isinstance(table.changelog_topic.value_serializer, InterningJson), name
+        data = table.data._encode_value(value)
+        assert data == faust_codecs.dumps("json", value)
+        one, two = table.data._decode_value(data), table.data._decode_value(data)
+        assert one == value and one["viewed"][0] is two["viewed"][0]

@@ -34,6 +34,8 @@ def test_stage_builds_profiles_and_memory_is_measured() -> None:
     assert len(stage.profiles) == 50
     mem = measure_memory(stage, 500)
     assert 500 < mem.bytes_per_profile < 50_000 and mem.json_bytes_per_profile > 100
+    interned = measure_memory(stage, 500, intern=True)
+    assert interned.bytes_per_profile < mem.bytes_per_profile  # shared strings are counted once
 
 
 def test_run_without_kafka_renders_figures() -> None:
