@@ -109,11 +109,11 @@ class CompactDecoder(nn.Module):
         bias: torch.Tensor,
         past_key: torch.Tensor,
         past_value: torch.Tensor,
-        attention_total: Any,
+        total: Any,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         attn = layer.self_attn
-        # batch and seq are read once per graph (``forward``), so every layer's reshapes
-        # share one set of shape nodes that onnxruntime deduplicates.
+        # batch, seq and total (past + seq) are read once per graph (``forward``), so every
+        # layer's reshapes share one set of shape nodes that onnxruntime deduplicates.
         batch, seq = shape
         kv, groups, dim = self.kv_heads, self.groups, self.head_dim
         half = dim // 2
@@ -128,7 +128,6 @@ class CompactDecoder(nn.Module):
         key = torch.cat((past_key, k), dim=2)
         value = torch.cat((past_value, v), dim=2)
         scores = torch.matmul(q.reshape(batch, kv, groups * seq, dim), key.transpose(2, 3))
-        total = attention_total
         scores = scores.view(batch, kv, groups, seq, total) * self.scale + bias[:, :, None]
         probs = torch.softmax(scores, dim=-1).view(batch, kv, groups * seq, total)
         out = torch.matmul(probs, value).view(batch, kv, groups, seq, dim)
