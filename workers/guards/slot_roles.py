@@ -6,7 +6,8 @@ ${1.category}", "By {1.price}!" or "a {1.brand} finish". Every value is the requ
 so the facts guard passes them, yet the text says something false. These rules hold for
 every text in the training grammar (a test checks that) and catch those drafts:
 
-- "by" and a sentence's opening "From" are followed by a slot (a maker), never by other words;
+- "by" and a sentence's opening "From" are followed by a slot (a maker), never by other words,
+  and "was" / "down from" by a price;
 - an article before a value slot is followed by the noun that says what the value is
   ("a {1.weight} frame", never "and a {1.weight}.");
 - a price slot carries its currency: "$" before it in English, "¥" before or "元" after it
@@ -46,6 +47,8 @@ _EN_ATTRIBUTE_NOUN = re.compile(
 # always name a maker in the grammar's copy, so a slot (or, caught above, a price) follows.
 _EN_BY_TEXT = re.compile(r"\b[Bb]y\s+(?!\{|\$)")
 _EN_FROM_TEXT = re.compile(r"(?:^|[.!?:]\s+)From\s+(?!\{)")
+# "Only $19.00, down from now.": "was" and "down from" always give the earlier price.
+_EN_WAS_TEXT = re.compile(r"\b(?:[Ww]as|[Dd]own from)\s+(?!\$)")
 # "…and a {1.weight}." — an article before a bare value needs the noun that says what it is.
 _EN_BARE_VALUE = re.compile(r"\b[Aa]n?\s+" + _SLOT + r"\s*(?:[.!?,;]|\band\b|$)")
 # Words that, in all of the grammar's copy, follow attribute values only.
@@ -75,6 +78,9 @@ def slot_role_problems(draft: str, locale: Locale) -> list[str]:
         problems += [
             f"'{m.group(0).strip(' .!?:')}' names no maker"
             for m in [*_EN_BY_TEXT.finditer(draft), *_EN_FROM_TEXT.finditer(draft)]
+        ]
+        problems += [
+            f"'{m.group(0).strip()}' gives no earlier price" for m in _EN_WAS_TEXT.finditer(draft)
         ]
         problems += [
             f"a value without its noun: {m.group(0)}" for m in _EN_BARE_VALUE.finditer(draft)

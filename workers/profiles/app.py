@@ -79,9 +79,10 @@ class _InterningValues:
     faust derives a table's value codec from its ``value_type`` ("json" when there is none)
     and ignores the ``schema`` it was given, so plain tables use faust's own json: the same
     bytes, but recovered profiles would not share their strings: 4,851 bytes per profile
-    against 2,505 interned (``copyflow profiles bench --no-kafka``). The codec is set in the constructor, before the
-    app registers the table and makes its changelog topic and store, which take it from
-    there. Keys keep faust's json (its ASCII escapes are the keys already written).
+    against 2,505 interned (``copyflow profiles bench --no-kafka``). The codec is set in
+    the constructor, before the app registers the table and makes its changelog topic and
+    store, which take it from there. Keys keep faust's json (its ASCII escapes are the keys
+    already written).
     """
 
     value_serializer: Any

@@ -24,6 +24,8 @@ from workers.guards.slot_roles import slot_role_problems
         "The {1.title}. From staple for your feet all day. Just ${1.price}!",
         "The {1.brand} {1.category} with a {1.color} finish and a {1.weight}. Just ${1.price}!",
         "It brings a {1.weight} and a {1.color} finish. Now ${1.price}.",
+        "The {1.title} by {1.brand}. Only ${1.price}, down from now. Take a closer look.",
+        "The {1.title} by {1.brand}. Was a great pick, now ${1.price}.",
     ],
 )
 def test_english_drafts_with_misplaced_slots_fail(draft: str) -> None:
