@@ -34,7 +34,6 @@ from transformers import PreTrainedModel
 from export.wrapper import additive_mask
 
 COMPACT_FAMILIES = ("llama", "qwen2")
-LOGITS_TO_KEEP = "logits_to_keep"
 
 
 def compact_supported(model: PreTrainedModel) -> str | None:

@@ -47,8 +47,7 @@ def regraph(folder: Path, graph: str = "compact") -> dict[str, object]:
                 f"python -m export.regraph {folder} --graph {graph}",
             ],
         )
-        for name in ("model.onnx",):
-            shutil.copyfile(out / name, folder / name)
+        shutil.copyfile(out / "model.onnx", folder / "model.onnx")
     body = {k: v for k, v in old.items() if k not in ("schema", "sha256")}
     body["onnx"] = fresh["onnx"]
     body["created_with"] = fresh["created_with"]

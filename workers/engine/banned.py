@@ -63,12 +63,11 @@ class BannedTermIndex:
 
     terms: tuple[bytes, ...]
     always: BoolArray
-    # (needed tail suffix x, ids whose bytes start with the rest of some term after x)
-    continuations: tuple[tuple[bytes, IdArray], ...]
+    # Needed tail suffix x -> ids whose bytes start with the rest of some term after x;
+    # looked up by the tail's suffixes (``banned_now``).
+    heads: dict[bytes, IdArray] = field(compare=False, repr=False)
     folded_tokens: tuple[bytes, ...]
     tail_bytes: int
-    # ``continuations`` by head, for lookups by the tail's suffixes.
-    heads: dict[bytes, IdArray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, terms: Iterable[str], token_bytes: Sequence[bytes]) -> BannedTermIndex:
@@ -90,19 +89,9 @@ class BannedTermIndex:
                 hi = len(keys) if end is None else bisect.bisect_left(keys, end)
                 if hi > lo:
                     by_suffix.setdefault(head, set()).update(ordered[lo:hi])
-        continuations = tuple(
-            (head, np.fromiter(sorted(ids), dtype=np.int64))
-            for head, ids in sorted(by_suffix.items())
-        )
+        heads = {head: np.fromiter(sorted(ids), dtype=np.int64) for head, ids in by_suffix.items()}
         longest = max((len(term) for term in folded_terms), default=1)
-        return cls(
-            folded_terms,
-            always,
-            continuations,
-            folded,
-            max(0, longest - 1),
-            dict(continuations),
-        )
+        return cls(folded_terms, always, heads, folded, max(0, longest - 1))
 
     @property
     def empty(self) -> bool:
