@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from typing import cast
+from typing import Any, cast
 
 import structlog
 
@@ -22,6 +22,7 @@ from workers.domain import ContentRequest, Provenance
 from workers.envelope import Envelope
 from workers.errors import BadInput
 from workers.kafka.dlq import dead_letter_headers
+from workers.profiles import hot
 from workers.profiles.catalog import CatalogIndex
 from workers.profiles.compose import build_requests, encode_request
 from workers.profiles.config import ProfilesConfig
@@ -95,7 +96,10 @@ class ProfileEngine:
         topics: TopicSettings,
         codecs: Codecs,
         partitions: int = 1,
+        compiled: bool | None = None,
     ) -> None:
+        """``compiled``: run the per-event work in the compiled module (hot.py); None: when
+        it is built and not switched off, False: the Python code here, True: it must."""
         self.cfg = cfg
         self.state = state
         self.topics = topics
@@ -111,6 +115,21 @@ class ProfileEngine:
         self._dirty_profiles: dict[str, Profile] = {}
         self._dirty_co: dict[str, CoEntry] = {}
         self._in_batch = False
+        self._hot: Any = None
+        if compiled is None:
+            compiled = hot.enabled()
+        if compiled:
+            if hot.module is None:
+                raise RuntimeError(f"the compiled path is not built: {hot.implementation()}")
+            try:
+                self._hot = hot.module.HotEngine(self)
+            except ValueError as exc:  # a config the C code cannot hold: the Python code
+                log.warning("profiles_compiled_path_off", reason=str(exc))
+
+    @property
+    def implementation(self) -> str:
+        """Which code runs this engine's per-event work: 'compiled' or 'python'."""
+        return "compiled" if self._hot is not None else "python"
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -164,6 +183,11 @@ class ProfileEngine:
         On faust tables a write goes to the changelog partition of the current event, so
         the worker passes the events of one partition per call (see app.py).
         """
+        # The compiled loop calls its own apply; one set on the instance (a test's stand-in)
+        # is honoured by the loop here.
+        if self._hot is not None and "apply" not in self.__dict__:
+            produced: list[Produce] = self._hot.on_behavior_batch(envs, now_ms)
+            return produced
         out: list[Produce] = []
         metrics, codec, apply = self.metrics, self.codecs.behavior, self.apply
         self._in_batch = True
@@ -240,6 +264,9 @@ class ProfileEngine:
         only when the event raises a trigger not absorbed by a stronger pending one.
         Outside ``on_behavior_batch`` the changed values are written before it returns.
         """
+        if self._hot is not None and type(event) is Behavior:
+            result: Outcome | None = self._hot.apply(event, source, now_ms)
+            return result
         state, metrics = self.state, self.metrics
         user_id = event.user_id
         dirty = self._dirty_profiles

@@ -1,0 +1,1157 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+# cython: cdivision=False, infer_types=False
+"""The profile stage's hot path, compiled: decode, profile update, co-occurrence, triggers.
+
+A translation of the Python reference (decode._read_behavior, logic.apply_event,
+ProfileEngine.apply/_update_co/on_behavior_batch, cooc.add_pairs/evict_weakest/
+add_popularity) that gives exactly its results: the same float operations in the same
+order (libm ``pow`` as Python's ``float ** float`` calls it), the same dict insertion
+orders, the same evictions, the same exceptions at the same points. State stays plain
+dicts, lists, str, int and float (the tables changelog them as JSON).
+
+Where a value is not of the shape the fast code assumes (a profile recovered with odd
+types, a timestamp beyond 2**53, an Avro value the reader cannot vouch for), the compiled
+code hands that step, before it changed anything, to the Python reference, so odd input
+costs speed, never a different answer. tests/unit/profiles/test_hot.py checks both agree.
+"""
+
+from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Next, PyDict_DelItem
+from cpython.list cimport PyList_Append, PyList_Insert, PyList_GET_SIZE, PyList_GET_ITEM
+from cpython.object cimport PyObject, PyObject_RichCompareBool, Py_LT, Py_EQ, PyTypeObject
+from cpython.ref cimport Py_INCREF
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_Concat, PyUnicode_Substring
+from cpython.unicode cimport PyUnicode_Contains
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_FromLongLong
+from cpython.float cimport PyFloat_AS_DOUBLE
+from libc.math cimport pow as c_pow
+from libc.string cimport memcmp
+
+import sys
+
+from workers.envelope import Envelope
+from workers.domain import Provenance
+from workers.errors import BadInput
+from workers.profiles import cooc as _cooc
+from workers.profiles import decode as _decode
+from workers.profiles import logic as _logic
+from workers.profiles import triggers as _triggers
+from workers.profiles.records import BEHAVIOR_TYPES, Behavior, ProductView, new_co_entry
+from workers.profiles.records import new_profile
+from workers.serde import PlainAvroCodec
+
+cdef extern from "Python.h":
+    ctypedef struct PyTupleObject
+    PyObject* PyTuple_GET_ITEM(object t, Py_ssize_t i)
+    void PyTuple_SET_ITEM(object t, Py_ssize_t i, object o)
+    bint PyLong_CheckExact(object o)
+    bint PyFloat_CheckExact(object o)
+    bint PyDict_CheckExact(object o)
+    bint PyList_CheckExact(object o)
+    bint PyUnicode_CheckExact(object o)
+    bint PyTuple_CheckExact(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    Py_ssize_t PyUnicode_Find(object s, object sub, Py_ssize_t start, Py_ssize_t end,
+                              int direction) except -2
+    void PyUnicode_InternInPlace(PyObject** p)
+    object PyUnicode_FromStringAndSize(const char* s, Py_ssize_t n)
+    int PyList_SetSlice(object l, Py_ssize_t lo, Py_ssize_t hi, PyObject* v) except -1
+    object PyFloat_FromDouble(double v)
+    const char* PyUnicode_AsUTF8AndSize(object s, Py_ssize_t* n) except NULL
+    Py_ssize_t PyDict_GET_SIZE(object d)
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
+    Py_UCS4 PyUnicode_READ_CHAR(object s, Py_ssize_t i)
+    void Py_DECREF_obj "Py_DECREF"(PyObject* o)
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #include <errno.h>
+
+    /* BLAKE2b (RFC 7693), unkeyed, one-shot: hashlib.blake2b(m, digest_size=outlen). */
+    static const uint64_t cf_b2_iv[8] = {
+        0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
+        0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
+        0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
+    static const uint8_t cf_b2_sigma[12][16] = {
+        {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+        {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+        {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+        {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+        {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+        {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+        {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+        {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+        {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+        {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+        {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+        {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+    static inline uint64_t cf_rotr64(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
+
+    static inline uint64_t cf_load64(const uint8_t *p) {
+        uint64_t v = 0;
+        for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+        return v;
+    }
+
+    static void cf_b2_compress(uint64_t h[8], const uint8_t block[128], uint64_t t, int last) {
+        uint64_t v[16], m[16];
+        for (int i = 0; i < 16; i++) m[i] = cf_load64(block + 8 * i);
+        for (int i = 0; i < 8; i++) { v[i] = h[i]; v[i + 8] = cf_b2_iv[i]; }
+        v[12] ^= t;
+        if (last) v[14] = ~v[14];
+    #define CF_G(a, b, c, d, x, y)                         \\
+        v[a] = v[a] + v[b] + x; v[d] = cf_rotr64(v[d] ^ v[a], 32); \\
+        v[c] = v[c] + v[d];     v[b] = cf_rotr64(v[b] ^ v[c], 24); \\
+        v[a] = v[a] + v[b] + y; v[d] = cf_rotr64(v[d] ^ v[a], 16); \\
+        v[c] = v[c] + v[d];     v[b] = cf_rotr64(v[b] ^ v[c], 63);
+        for (int r = 0; r < 12; r++) {
+            const uint8_t *s = cf_b2_sigma[r];
+            CF_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
+            CF_G(1, 5, 9, 13, m[s[2]], m[s[3]]);
+            CF_G(2, 6, 10, 14, m[s[4]], m[s[5]]);
+            CF_G(3, 7, 11, 15, m[s[6]], m[s[7]]);
+            CF_G(0, 5, 10, 15, m[s[8]], m[s[9]]);
+            CF_G(1, 6, 11, 12, m[s[10]], m[s[11]]);
+            CF_G(2, 7, 8, 13, m[s[12]], m[s[13]]);
+            CF_G(3, 4, 9, 14, m[s[14]], m[s[15]]);
+        }
+    #undef CF_G
+        for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+    }
+
+    /* hex of blake2b(data, digest_size=outlen) into out (2 * outlen chars), outlen <= 64 */
+    static void cf_blake2b_hex(const uint8_t *data, size_t n, int outlen, char *out) {
+        uint64_t h[8];
+        uint8_t block[128];
+        uint8_t digest[64];
+        static const char hexd[] = "0123456789abcdef";
+        for (int i = 0; i < 8; i++) h[i] = cf_b2_iv[i];
+        h[0] ^= 0x01010000ULL ^ (uint64_t)outlen;
+        uint64_t t = 0;
+        while (n > 128) {
+            t += 128;
+            cf_b2_compress(h, data, t, 0);
+            data += 128;
+            n -= 128;
+        }
+        memset(block, 0, sizeof block);
+        if (n) memcpy(block, data, n);
+        t += n;
+        cf_b2_compress(h, block, t, 1);
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 8; j++) digest[8 * i + j] = (uint8_t)(h[i] >> (8 * j));
+        for (int i = 0; i < outlen; i++) {
+            out[2 * i] = hexd[digest[i] >> 4];
+            out[2 * i + 1] = hexd[digest[i] & 15];
+        }
+    }
+
+    /* An instance of a tuple subclass (a NamedTuple) holding ``n`` new references. */
+    static PyObject *cf_tuple_of(PyTypeObject *tp, Py_ssize_t n, PyObject **items) {
+        PyObject *o = tp->tp_alloc(tp, n);
+        if (o == NULL) return NULL;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_INCREF(items[i]);
+            PyTuple_SET_ITEM(o, i, items[i]);
+        }
+        return o;
+    }
+
+    /* 2.0 ** x as Python's float_pow computes it for a finite x (errno handling included):
+       0 when fine, -1 with errno's Python error set. */
+    static int cf_pow2(double x, double *out) {
+        errno = 0;
+        double r = pow(2.0, x);
+        if (errno == 0) {
+            if (r == HUGE_VAL || r == -HUGE_VAL) errno = ERANGE;
+        } else if (errno == ERANGE && r == 0.0) {
+            errno = 0;
+        }
+        if (errno != 0) {
+            PyErr_SetFromErrno(errno == ERANGE ? PyExc_OverflowError : PyExc_ValueError);
+            return -1;
+        }
+        *out = r;
+        return 0;
+    }
+    """
+    void cf_blake2b_hex(const unsigned char* data, size_t n, int outlen, char* out)
+    object cf_tuple_of(PyTypeObject* tp, Py_ssize_t n, PyObject** items)
+    int cf_pow2(double x, double* out) except -1
+
+
+# Integers the fast code does arithmetic on in C: exact in a double, far from int64's ends.
+cdef long long SAFE_INT = 4503599627370496  # 2 ** 52: a difference of two is exact too
+cdef Py_ssize_t EID_CHARS = 14  # logic.EID_CHARS
+cdef long long MAX_TS_MS = 253402300799999  # decode._MAX_TS_MS
+
+cdef object _BEHAVIOR_TYPES = BEHAVIOR_TYPES
+cdef PyTypeObject* _BEHAVIOR_T = <PyTypeObject*>Behavior
+cdef PyTypeObject* _OUTCOME_T = <PyTypeObject*>_logic.Outcome
+cdef object _IGNORED = _logic._IGNORED
+cdef object _DUPLICATE = _logic._DUPLICATE
+cdef dict _WEIGHTS = _logic.WEIGHTS
+cdef dict _POP_WEIGHTS = _cooc.POPULARITY_WEIGHTS
+cdef dict _STRENGTHS = _triggers.STRENGTHS
+cdef object _VIEW_TYPES = _logic._VIEW_TYPES
+cdef object _NEEDS_PRODUCT = _decode._NEEDS_PRODUCT
+cdef object _py_apply_event = _logic.apply_event
+cdef object _py_add_popularity = _cooc.add_popularity
+cdef object _py_decode_behavior = _decode.decode_behavior
+cdef object _trigger_for = _triggers.trigger_for
+cdef object _ProductView = ProductView
+cdef object _Provenance = Provenance
+cdef object _PlainAvroCodec = PlainAvroCodec
+cdef object _new_profile = new_profile
+cdef object _new_co_entry = new_co_entry
+cdef object _BadInput = BadInput
+cdef str _ZH = sys.intern("zh")
+cdef str _EN = sys.intern("en")
+cdef str _APPLIED = "applied"
+cdef str _ERASE = "erase_user"
+cdef str _ADD_TO_CART = "add_to_cart"
+cdef str _PURCHASE = "purchase"
+cdef object _ONE = 1
+cdef object _ZERO_F = 0.0
+cdef object _EMPTY = ()
+cdef object _FAIL = object()
+
+# The schema layout check and the weights the fast code reads as C doubles.
+FAST_READER = bool(_decode.FAST_BEHAVIOR_READER)
+for _w in list(_WEIGHTS.values()) + list(_POP_WEIGHTS.values()):
+    if type(_w) is not float:
+        raise ImportError("profile weights must be floats for the compiled path")
+
+
+# -- decode -------------------------------------------------------------------------------
+
+cdef class _Reader:
+    """A cursor over one Avro value; every read says -1 when it cannot vouch for it."""
+    cdef const unsigned char* buf
+    cdef Py_ssize_t n
+    cdef Py_ssize_t pos
+
+
+cdef inline int _uvarint(_Reader r, unsigned long long* out, int max_bytes):
+    """The raw (zig-zag) varint at pos, at most ``max_bytes`` long (the Python reader takes
+    up to 10; longer than we need is left to it)."""
+    cdef unsigned long long v = 0
+    cdef int shift = 0
+    cdef int i
+    cdef unsigned char b
+    for i in range(max_bytes):
+        if r.pos >= r.n:
+            return -1
+        b = r.buf[r.pos]
+        r.pos += 1
+        v |= (<unsigned long long>(b & 0x7F)) << shift
+        shift += 7
+        if not (b & 0x80):
+            out[0] = v
+            return 0
+    return -1
+
+
+cdef inline object _string(_Reader r):
+    """The Avro string at pos (NULL-free: None when it cannot read one)."""
+    cdef unsigned long long n
+    cdef Py_ssize_t length, start
+    if _uvarint(r, &n, 5) < 0 or n & 1:
+        return None
+    length = <Py_ssize_t>(n >> 1)
+    start = r.pos
+    if length > r.n - start:
+        return None
+    r.pos = start + length
+    try:
+        return PyUnicode_DecodeUTF8(<const char*>(r.buf + start), length, NULL)
+    except UnicodeDecodeError:
+        return None
+
+
+cdef inline object _optional(_Reader r):
+    """A [null, string] union: None, the string, or _FAIL when unreadable."""
+    cdef unsigned char branch
+    if r.pos >= r.n:
+        return _FAIL
+    branch = r.buf[r.pos]
+    r.pos += 1
+    if branch == 0:
+        return None
+    if branch != 2:
+        return _FAIL
+    value = _string(r)
+    if value is None:
+        return _FAIL
+    return value
+
+
+cdef inline bint _blank(str s):
+    """Empty, or (conservatively) starting with whitespace: left to the Python reader,
+    which says whether ``s.strip()`` is empty."""
+    return PyUnicode_GET_LENGTH(s) == 0 or Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(s, 0))
+
+
+cdef object _read(bytes data):
+    """decode._read_behavior's Behavior, or None for anything it would not read the same
+    way (the caller then asks the Python path, which gives the exact answer or error)."""
+    cdef _Reader r = _Reader.__new__(_Reader)
+    cdef unsigned long long raw
+    cdef long long ts
+    cdef unsigned char c
+    cdef Py_ssize_t count, k
+    cdef object product_id, query, locale = None
+    cdef PyObject* items[7]
+    cdef PyObject* p
+    r.buf = <const unsigned char*>PyBytes_AS_STRING(data)
+    r.n = PyBytes_GET_SIZE(data)
+    r.pos = 0
+    event_id = _string(r)
+    if event_id is None:
+        return None
+    user_id = _string(r)
+    if user_id is None:
+        return None
+    if _string(r) is None:  # the session id: not used, but it must be valid
+        return None
+    if r.pos >= r.n:
+        return None
+    c = r.buf[r.pos]
+    r.pos += 1
+    if c & 1 or (c >> 1) >= 7:
+        return None
+    kind = <object>PyTuple_GET_ITEM(_BEHAVIOR_TYPES, c >> 1)
+    product_id = _optional(r)
+    if product_id is _FAIL:
+        return None
+    query = _optional(r)
+    if query is _FAIL:
+        return None
+    if _uvarint(r, &raw, 8) < 0:
+        return None
+    ts = <long long>(raw >> 1) ^ -(<long long>(raw & 1))
+    if not 0 <= ts <= MAX_TS_MS:
+        return None
+    # context: blocks of string → string entries, ended by a zero count; only locale is used
+    while True:
+        if r.pos >= r.n:
+            return None
+        c = r.buf[r.pos]
+        r.pos += 1
+        if c == 0:
+            break
+        if c & 0x81:
+            return None  # negative count, or 64+ entries: the Python reader's business
+        count = c >> 1
+        for k in range(count):
+            key = _string(r)
+            if key is None:
+                return None
+            value = _string(r)
+            if value is None:
+                return None
+            if key == "locale":
+                locale = value
+    if r.pos != r.n:
+        return None
+    if _blank(event_id) or _blank(user_id):
+        return None
+    if product_id is None or PyUnicode_GET_LENGTH(product_id) == 0:
+        if kind in _NEEDS_PRODUCT:
+            return None
+        product_id = None
+    else:
+        p = <PyObject*>product_id
+        Py_INCREF(product_id)  # InternInPlace may swap the reference it is given
+        PyUnicode_InternInPlace(&p)
+        product_id = <object>p
+        Py_DECREF_obj(p)
+    if query is not None and PyUnicode_GET_LENGTH(query) == 0:
+        query = None
+    if locale is not None:
+        if locale == _ZH:
+            locale = _ZH
+        elif locale == _EN:
+            locale = _EN
+        else:
+            locale = None
+    ts_obj = PyLong_FromLongLong(ts)
+    items[0] = <PyObject*>event_id
+    items[1] = <PyObject*>user_id
+    items[2] = <PyObject*>kind
+    items[3] = <PyObject*>product_id
+    items[4] = <PyObject*>query
+    items[5] = <PyObject*>ts_obj
+    items[6] = <PyObject*>locale
+    return cf_tuple_of(_BEHAVIOR_T, 7, items)
+
+
+def read_behavior(data: bytes) -> object:
+    """decode._read_behavior, compiled: the Behavior, or ValueError when this reader cannot
+    vouch for ``data`` (the caller takes the general path, as with the Python reader)."""
+    if type(data) is not bytes:
+        raise ValueError("not bytes")
+    event = _read(data)
+    if event is None:
+        raise ValueError("left to the general path")
+    return event
+
+
+cdef object _decode_fast(object value, object codec, object topic, bint fast):
+    """decode.decode_behavior: the compiled reader first, else the Python function."""
+    if fast and type(value) is bytes:
+        event = _read(<bytes>value)
+        if event is not None:
+            return event
+    return _py_decode_behavior(value, codec, topic)
+
+
+# -- profile update -----------------------------------------------------------------------
+
+cdef struct Lim:
+    double burst_window_ms
+    double co_session_ms
+    double fresh_ms
+    double half_life_ms
+    double max_future_skew_ms
+    Py_ssize_t co_window
+    Py_ssize_t max_affinities
+    Py_ssize_t recent_bought
+    Py_ssize_t recent_carted
+    Py_ssize_t recent_viewed
+    Py_ssize_t keep
+    long long heavy_user_events
+
+
+cdef int _limits_of(object cfg, Lim* lim) except -1:
+    """The C copy of ``cfg.limits``; ValueError for values the C code does not take."""
+    cdef object lm = cfg.limits
+    lim.burst_window_ms = <double>lm.burst_window_ms
+    lim.co_session_ms = <double>lm.co_session_ms
+    lim.fresh_ms = <double>lm.fresh_ms
+    lim.half_life_ms = <double>lm.half_life_ms
+    lim.max_future_skew_ms = <double>lm.max_future_skew_ms
+    for name in ("burst_window_ms", "co_session_ms", "fresh_ms", "half_life_ms",
+                 "max_future_skew_ms"):
+        if type(getattr(lm, name)) is not float:
+            raise ValueError(f"limit {name} is not a float")
+    for name in ("co_window", "max_affinities", "recent_bought", "recent_carted",
+                 "recent_viewed", "recent_event_ids", "heavy_user_events"):
+        v = getattr(lm, name)
+        if type(v) is not int or not -SAFE_INT < v < SAFE_INT:
+            raise ValueError(f"limit {name} is not a small int")
+        if name != "heavy_user_events" and v < 1:
+            raise ValueError(f"limit {name} is below 1")
+    lim.co_window = lm.co_window
+    lim.max_affinities = lm.max_affinities
+    lim.recent_bought = lm.recent_bought
+    lim.recent_carted = lm.recent_carted
+    lim.recent_viewed = lm.recent_viewed
+    lim.keep = lm.recent_event_ids * EID_CHARS
+    lim.heavy_user_events = lm.heavy_user_events
+    return 0
+
+
+cdef inline bint _small_int(object o, long long* out):
+    """An exact int within ±2**53 (so C arithmetic and int/float comparisons are exact)."""
+    cdef int overflow = 0
+    cdef long long v
+    if not PyLong_CheckExact(o):
+        return False
+    v = PyLong_AsLongLongAndOverflow(o, &overflow)
+    if overflow or not -SAFE_INT < v < SAFE_INT:
+        return False
+    out[0] = v
+    return True
+
+
+cdef inline bint _float_dict(object d):
+    """A dict whose values are all exact floats."""
+    cdef Py_ssize_t pos = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    if not PyDict_CheckExact(d):
+        return False
+    while PyDict_Next(d, &pos, &k, &v):
+        if not PyFloat_CheckExact(<object>v):
+            return False
+    return True
+
+
+cdef inline bint _stamp_lists(object ids, object stamps):
+    """Parallel lists of one length whose stamps are all small exact ints."""
+    cdef Py_ssize_t i, n
+    cdef long long v
+    if not (PyList_CheckExact(ids) and PyList_CheckExact(stamps)):
+        return False
+    n = PyList_GET_SIZE(stamps)
+    if PyList_GET_SIZE(ids) != n:
+        return False
+    for i in range(n):
+        if not _small_int(<object>PyList_GET_ITEM(stamps, i), &v):
+            return False
+    return True
+
+
+cdef inline long long _stamp(list stamps, Py_ssize_t i):
+    # Checked by _stamp_lists on entry; the update only ever adds small ints.
+    cdef long long v = 0
+    _small_int(<object>PyList_GET_ITEM(stamps, i), &v)
+    return v
+
+
+cdef inline bint _usual_profile(dict p) except -1:
+    """Has the profile the shape and types the compiled update assumes? (Otherwise the
+    Python reference updates it: a recovered value with odd types, huge numbers.)"""
+    cdef long long v
+    eids = p.get("eids")
+    if not PyUnicode_CheckExact(eids):
+        return False
+    for name in ("ts", "t0", "n"):
+        if not _small_int(p.get(name), &v):
+            return False
+    for name in ("fresh", "total"):
+        if not PyFloat_CheckExact(p.get(name)):
+            return False
+    for name in ("cat", "brand", "band"):
+        if not _float_dict(p.get(name)):
+            return False
+    return (
+        _stamp_lists(p.get("viewed"), p.get("viewed_ts"))
+        and _stamp_lists(p.get("carted"), p.get("carted_ts"))
+        and _stamp_lists(p.get("bought"), p.get("bought_ts"))
+    )
+
+
+cdef inline object _min_key(dict scores):
+    """min(scores, key=scores.__getitem__) over float values: the first least."""
+    cdef Py_ssize_t pos = 0
+    cdef PyObject* k
+    cdef PyObject* v
+    cdef PyObject* best = NULL
+    cdef double bv = 0.0, x
+    while PyDict_Next(scores, &pos, &k, &v):
+        x = PyFloat_AS_DOUBLE(<object>v)
+        if best == NULL or x < bv:
+            best = k
+            bv = x
+    return <object>best
+
+
+cdef inline void _bump(dict scores, object key, double amount, Py_ssize_t cap) except *:
+    """logic._bump over float values (hash errors raise as dict.get's would)."""
+    cdef PyObject* old = PyDict_GetItemWithError(scores, key)
+    cdef double base = PyFloat_AS_DOUBLE(<object>old) if old != NULL else 0.0
+    PyDict_SetItem(scores, key, PyFloat_FromDouble(base + amount))
+    if PyDict_GET_SIZE(scores) > cap:
+        PyDict_DelItem(scores, _min_key(scores))
+
+
+cdef inline bint _in_list(list items, object x, Py_ssize_t start) except -1:
+    """``x in items[start:]`` (identity, then ==, as list.__contains__)."""
+    cdef Py_ssize_t i
+    for i in range(start if start > 0 else 0, PyList_GET_SIZE(items)):
+        if PyObject_RichCompareBool(<object>PyList_GET_ITEM(items, i), x, Py_EQ):
+            return True
+    return False
+
+
+cdef inline Py_ssize_t _index(list items, object x) except -2:
+    """items.index(x), or -1."""
+    cdef Py_ssize_t i
+    for i in range(PyList_GET_SIZE(items)):
+        if PyObject_RichCompareBool(<object>PyList_GET_ITEM(items, i), x, Py_EQ):
+            return i
+    return -1
+
+
+cdef int _remember(list ids, list stamps, object pid, long long ts, object ts_obj,
+                   Py_ssize_t cap) except -1:
+    """logic._remember (stamps are small ints, checked on entry)."""
+    cdef Py_ssize_t j, n, lo, hi, mid
+    j = _index(ids, pid)
+    if j >= 0:
+        if _stamp(stamps, j) >= ts:
+            return 0
+        del ids[j]
+        del stamps[j]
+    n = PyList_GET_SIZE(stamps)
+    if n == 0 or ts >= _stamp(stamps, n - 1):
+        PyList_Append(ids, pid)
+        PyList_Append(stamps, ts_obj)
+    else:
+        lo, hi = 0, n  # bisect_right(stamps, ts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ts < _stamp(stamps, mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        PyList_Insert(ids, lo, pid)
+        PyList_Insert(stamps, lo, ts_obj)
+    if PyList_GET_SIZE(ids) > cap:
+        del ids[0]
+        del stamps[0]
+    return 0
+
+
+cdef tuple _recent_before(list ids, list stamps, object pid, long long ts, Py_ssize_t limit,
+                          double within_ms):
+    """logic._recent_before."""
+    cdef list out = []
+    cdef Py_ssize_t j
+    cdef long long when
+    for j in range(PyList_GET_SIZE(ids) - 1, -1, -1):
+        if PyList_GET_SIZE(out) >= limit:
+            break
+        other = <object>PyList_GET_ITEM(ids, j)
+        when = _stamp(stamps, j)
+        if when > ts:
+            continue
+        if <double>(ts - when) > within_ms:
+            break
+        if not PyObject_RichCompareBool(other, pid, Py_EQ):
+            PyList_Append(out, other)
+    return tuple(out)
+
+
+cdef inline bint _seen(str eids, str digest) except -1:
+    """logic.seen_event."""
+    cdef Py_ssize_t i = PyUnicode_Find(eids, digest, 0, PyUnicode_GET_LENGTH(eids), 1)
+    while i != -1:
+        if i % EID_CHARS == 0:
+            return True
+        i = PyUnicode_Find(eids, digest, i + 1, PyUnicode_GET_LENGTH(eids), 1)
+    return False
+
+
+cdef str _event_hash(object event_id):
+    """logic.event_hash without hashlib's call overhead (same digest, checked in tests)."""
+    cdef Py_ssize_t n
+    cdef const char* data = PyUnicode_AsUTF8AndSize(event_id, &n)
+    cdef char out[14]  # 2 * 7 digest bytes in hex
+    cf_blake2b_hex(<const unsigned char*>data, <size_t>n, 7, out)
+    return PyUnicode_FromStringAndSize(out, 14)
+
+
+def event_hash(event_id: str) -> str:
+    """logic.event_hash, compiled."""
+    if not PyUnicode_CheckExact(event_id):
+        return _logic.event_hash(event_id)
+    return _event_hash(event_id)
+
+
+cdef object _apply_event(object profile, object event, object product, object now_ms,
+                         Lim* lim, object search, object cfg):
+    """logic.apply_event, for a usual profile; the Python reference for any other."""
+    cdef long long ts = 0, now = 0, t0 = 0, created = 0, n_events = 0, pts = 0
+    cdef double exponent, amount, weight, factor
+    cdef bint clamped, out_of_order
+    cdef Py_ssize_t cap, views_in_window, lo, hi, mid, nv
+    cdef PyObject* wp
+    cdef dict p, scores
+    cdef list viewed, viewed_ts, bought, carted
+    cdef str eids, digest
+    cdef PyObject* items[9]
+    kind = <object>PyTuple_GET_ITEM(event, 2)
+    ts_obj = <object>PyTuple_GET_ITEM(event, 5)
+    if (
+        not PyDict_CheckExact(profile)
+        or not _small_int(ts_obj, &ts)
+        or not _small_int(now_ms, &now)
+        or not PyUnicode_CheckExact(<object>PyTuple_GET_ITEM(event, 0))
+        or not (product is None or (
+            type(product) is _ProductView
+            and PyUnicode_CheckExact(product.category)
+            and PyUnicode_CheckExact(product.brand)
+            and PyUnicode_CheckExact(product.band)
+            and _small_int(product.created_at_ms, &created)
+        ))
+        or not _usual_profile(<dict>profile)
+    ):
+        return _py_apply_event(profile, event, product, now_ms, cfg, search)
+    p = <dict>profile
+    wp = PyDict_GetItemWithError(_WEIGHTS, kind)
+    if wp == NULL:
+        return _IGNORED
+    weight = PyFloat_AS_DOUBLE(<object>wp)
+    eids = <str>p["eids"]
+    digest = _event_hash(<object>PyTuple_GET_ITEM(event, 0))
+    if PyUnicode_Contains(eids, digest) and _seen(eids, digest):
+        return _DUPLICATE
+    eids = PyUnicode_Concat(eids, digest)
+    if PyUnicode_GET_LENGTH(eids) > lim.keep:
+        eids = PyUnicode_Substring(eids, PyUnicode_GET_LENGTH(eids) - lim.keep,
+                                   PyUnicode_GET_LENGTH(eids))
+    p["eids"] = eids
+
+    clamped = <double>ts > <double>now + lim.max_future_skew_ms
+    if clamped:
+        ts = now
+        ts_obj = now_ms
+    _small_int(p["ts"], &pts)
+    out_of_order = ts < pts
+    if not out_of_order:
+        p["ts"] = ts_obj
+    _small_int(p["n"], &n_events)
+    n_events += 1
+    p["n"] = PyLong_FromLongLong(n_events)
+    locale = <object>PyTuple_GET_ITEM(event, 6)
+    if locale:
+        p["loc"] = locale
+
+    _small_int(p["t0"], &t0)
+    exponent = <double>(ts - t0) / lim.half_life_ms
+    if exponent > 64.0:
+        _rebase(p, ts, ts_obj, t0, lim.half_life_ms)
+        exponent = 0.0
+    if exponent > -64.0:
+        cf_pow2(exponent, &factor)
+        amount = weight * factor
+    else:
+        amount = 0.0
+
+    pid = <object>PyTuple_GET_ITEM(event, 3)
+    cap = lim.max_affinities
+    if product is not None and amount:
+        _bump(<dict>p["cat"], product.category, amount, cap)
+        key = product.brand
+        if PyUnicode_GET_LENGTH(key):
+            _bump(<dict>p["brand"], key, amount, cap)
+        _bump(<dict>p["band"], product.band, amount, cap)
+        p["total"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["total"]) + amount)
+        if 0 <= ts - created and <double>(ts - created) <= lim.fresh_ms:
+            p["fresh"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["fresh"]) + amount)
+    elif search is not None and amount:
+        scores = <dict>p["cat"]
+        for cat in search.categories:
+            _bump_any(scores, cat, amount, cap)
+        scores = <dict>p["brand"]
+        for brand in search.brands:
+            _bump_any(scores, brand, amount, cap)
+
+    co_view = _EMPTY
+    co_buy = _EMPTY
+    views_in_window = 0
+    if pid is not None:
+        if kind in _VIEW_TYPES:
+            viewed = <list>p["viewed"]
+            viewed_ts = <list>p["viewed_ts"]
+            # A re-view of an item already in the session window adds no new pair.
+            if not _in_list(viewed, pid, PyList_GET_SIZE(viewed) - lim.co_window - 1):
+                co_view = _recent_before(viewed, viewed_ts, pid, ts, lim.co_window,
+                                         lim.co_session_ms)
+            _remember(viewed, viewed_ts, pid, ts, ts_obj, lim.recent_viewed)
+            # len(viewed_ts) - bisect_left(viewed_ts, ts - burst_window_ms)
+            nv = PyList_GET_SIZE(viewed_ts)
+            lo, hi = 0, nv
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if <double>_stamp(viewed_ts, mid) < <double>ts - lim.burst_window_ms:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            views_in_window = nv - lo
+        elif kind == _ADD_TO_CART:
+            _remember(<list>p["carted"], <list>p["carted_ts"], pid, ts, ts_obj,
+                      lim.recent_carted)
+        elif kind == _PURCHASE:
+            bought = <list>p["bought"]
+            if not _in_list(bought, pid, 0):
+                nv = PyList_GET_SIZE(bought)
+                co_buy = tuple(reversed(bought[nv - lim.co_window if nv > lim.co_window else 0:]))
+            _remember(bought, <list>p["bought_ts"], pid, ts, ts_obj, lim.recent_bought)
+            carted = <list>p["carted"]
+            lo = _index(carted, pid)
+            if lo >= 0:  # bought, so no longer waiting in the cart
+                del carted[lo]
+                del (<list>p["carted_ts"])[lo]
+
+    o_applied = _APPLIED
+    o_ooo = out_of_order
+    o_unknown = product is None and pid is not None
+    o_clamped = clamped
+    o_heavy = n_events > lim.heavy_user_events
+    o_views = PyLong_FromLongLong(views_in_window)
+    items[0] = <PyObject*>o_applied
+    items[1] = <PyObject*>o_ooo
+    items[2] = <PyObject*>o_unknown
+    items[3] = <PyObject*>o_clamped
+    items[4] = <PyObject*>o_heavy
+    items[5] = <PyObject*>o_views
+    items[6] = <PyObject*>co_view
+    items[7] = <PyObject*>co_buy
+    items[8] = <PyObject*>ts_obj
+    return cf_tuple_of(_OUTCOME_T, 9, items)
+
+
+cdef int _rebase(dict p, long long ts, object ts_obj, long long t0, double half_life) except -1:
+    """logic._rebase: every score scaled once to the new anchor ``ts``."""
+    cdef double factor
+    cdef dict scores
+    cdef Py_ssize_t pos
+    cdef PyObject* k
+    cdef PyObject* v
+    cf_pow2(<double>(t0 - ts) / half_life, &factor)
+    for name in ("cat", "brand", "band"):
+        scores = <dict>p[name]
+        pos = 0
+        while PyDict_Next(scores, &pos, &k, &v):
+            # Same keys, new values: a dict may be changed so while iterating over it.
+            PyDict_SetItem(scores, <object>k, PyFloat_FromDouble(PyFloat_AS_DOUBLE(<object>v) * factor))
+    p["fresh"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["fresh"]) * factor)
+    p["total"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["total"]) * factor)
+    p["t0"] = ts_obj
+    return 0
+
+
+cdef int _bump_any(dict scores, object key, double amount, Py_ssize_t cap) except -1:
+    """logic._bump for a search's names (the dict holds floats only, checked on entry)."""
+    _bump(scores, key, amount, cap)
+    return 0
+
+
+def apply_event(profile: object, event: object, product: object, now_ms: object, cfg: object,
+                search: object = None) -> object:
+    """logic.apply_event, compiled (same arguments, same result, same changes)."""
+    cdef Lim lim
+    if type(event) is not Behavior:
+        return _py_apply_event(profile, event, product, now_ms, cfg, search)
+    try:
+        _limits_of(cfg, &lim)
+    except ValueError:
+        return _py_apply_event(profile, event, product, now_ms, cfg, search)
+    return _apply_event(profile, event, product, now_ms, &lim, search, cfg)
+
+
+# -- co-occurrence ------------------------------------------------------------------------
+
+cdef int _evict_weakest(dict counts, Py_ssize_t cap) except -1:
+    """cooc.evict_weakest: the first key holding a 1, else the first least count."""
+    cdef Py_ssize_t pos, i, found
+    cdef PyObject* k
+    cdef PyObject* v
+    cdef PyObject* least
+    cdef list values
+    while PyDict_GET_SIZE(counts) > cap:
+        pos = 0
+        i = 0
+        found = -1
+        while PyDict_Next(counts, &pos, &k, &v):  # indexOf(counts.values(), 1)
+            if PyObject_RichCompareBool(<object>v, _ONE, Py_EQ):
+                found = i
+                break
+            i += 1
+        if found < 0:
+            values = list(counts.values())
+            found = values.index(min(values))
+        pos = 0
+        i = 0
+        while PyDict_Next(counts, &pos, &k, &v):
+            if i == found:
+                key = <object>k
+                break
+            i += 1
+        del counts[key]
+    return 0
+
+
+cdef int _count(dict counts, object other) except -1:
+    """counts[other] = counts.get(other, 0) + 1."""
+    cdef PyObject* old = PyDict_GetItemWithError(counts, other)
+    cdef long long v = 0
+    if old == NULL:
+        PyDict_SetItem(counts, other, _ONE)
+    elif _small_int(<object>old, &v):
+        PyDict_SetItem(counts, other, PyLong_FromLongLong(v + 1))
+    else:
+        PyDict_SetItem(counts, other, <object>old + 1)
+    return 0
+
+
+cdef int _add_pairs(object entry, object kind, object others, Py_ssize_t cap) except -1:
+    """cooc.add_pairs (the Python reference for counts that are not a dict)."""
+    counts = entry["v"] if kind == "v" else entry["b"]
+    if not PyDict_CheckExact(counts):
+        _cooc.add_pairs(entry, kind, others, cap)
+        return 0
+    for other in others:
+        _count(<dict>counts, other)
+    if PyDict_GET_SIZE(counts) > cap:
+        _evict_weakest(<dict>counts, cap)
+    return 0
+
+
+def add_pairs(entry: object, kind: str, others: object, cap: int) -> None:
+    """cooc.add_pairs, compiled."""
+    _add_pairs(entry, kind, others, cap)
+
+
+def evict_weakest(counts: dict, cap: int) -> None:
+    """cooc.evict_weakest, compiled."""
+    _evict_weakest(counts, cap)
+
+
+cdef int _add_popularity(object entry, double weight, long long ts, object ts_obj,
+                         double half_life) except -1:
+    """cooc.add_popularity; the Python reference for an entry of other types."""
+    cdef long long t0 = 0
+    cdef double exponent, factor, pop
+    cdef PyObject* t0p
+    cdef PyObject* popp
+    if PyDict_CheckExact(entry):
+        t0p = PyDict_GetItemWithError(entry, "t0")
+        popp = PyDict_GetItemWithError(entry, "pop")
+        if (t0p != NULL and popp != NULL and _small_int(<object>t0p, &t0)
+                and PyFloat_CheckExact(<object>popp)):
+            pop = PyFloat_AS_DOUBLE(<object>popp)
+            exponent = <double>(ts - t0) / half_life
+            if exponent > 64.0:
+                cf_pow2(<double>(t0 - ts) / half_life, &factor)
+                pop = pop * factor
+                entry["pop"] = PyFloat_FromDouble(pop)
+                entry["t0"] = ts_obj
+                exponent = 0.0
+            cf_pow2(exponent, &factor)
+            entry["pop"] = PyFloat_FromDouble(pop + weight * factor)
+            return 0
+    _py_add_popularity(entry, weight, ts_obj, half_life)
+    return 0
+
+
+# -- the engine ---------------------------------------------------------------------------
+
+cdef inline object _mget(object mapping, object key):
+    """mapping.get(key): a dict directly, anything else (a faust TableView) by its get."""
+    cdef PyObject* v
+    if PyDict_CheckExact(mapping):
+        v = PyDict_GetItemWithError(mapping, key)
+        return <object>v if v != NULL else None
+    return mapping.get(key)
+
+
+cdef class HotEngine:
+    """ProfileEngine's per-event work compiled: ``apply`` and ``on_behavior_batch`` of the
+    engine it is made for, which keeps its state, metrics, index and debouncer (read here
+    through the engine, so the two never disagree). The config's numbers are read once,
+    as ``cfg.limits`` already is; a config the C code cannot hold raises ValueError."""
+
+    cdef object engine
+    cdef object cfg
+    cdef Lim lim
+    cdef Py_ssize_t max_neighbors
+    cdef double pop_half_life
+    cdef long long burst_views
+    cdef object erased_key
+    # Metric counts not yet added to engine.metrics (added when a call returns).
+    cdef long long c_behavior_events, c_applied, c_duplicates, c_ignored, c_out_of_order
+    cdef long long c_unknown_product, c_future_clamped, c_heavy, c_erased_user_events
+    cdef long long c_triggers, c_coalesced
+
+    def __init__(self, engine: object) -> None:
+        from workers.profiles.engine import erased_key
+
+        cfg = engine.cfg
+        self.engine = engine
+        self.erased_key = erased_key
+        self.cfg = cfg
+        _limits_of(cfg, &self.lim)
+        if type(cfg.max_neighbors) is not int or not 1 <= cfg.max_neighbors < SAFE_INT:
+            raise ValueError("max_neighbors")
+        if type(cfg.burst_views) is not int or not -SAFE_INT < cfg.burst_views < SAFE_INT:
+            raise ValueError("burst_views")
+        self.max_neighbors = cfg.max_neighbors
+        self.pop_half_life = cfg.popularity_half_life_s * 1000.0
+        self.burst_views = cfg.burst_views
+
+    cdef void _flush_metrics(self) except *:
+        m = self.engine.metrics
+        if self.c_behavior_events:
+            m.behavior_events += self.c_behavior_events
+        if self.c_applied:
+            m.applied += self.c_applied
+        if self.c_duplicates:
+            m.duplicates += self.c_duplicates
+        if self.c_ignored:
+            m.ignored += self.c_ignored
+        if self.c_out_of_order:
+            m.out_of_order += self.c_out_of_order
+        if self.c_unknown_product:
+            m.unknown_product += self.c_unknown_product
+        if self.c_future_clamped:
+            m.future_clamped += self.c_future_clamped
+        if self.c_heavy:
+            m.heavy_user_events += self.c_heavy
+        if self.c_erased_user_events:
+            m.erased_user_events += self.c_erased_user_events
+        if self.c_triggers:
+            m.triggers += self.c_triggers
+        if self.c_coalesced:
+            m.coalesced += self.c_coalesced
+        self.c_behavior_events = self.c_applied = self.c_duplicates = self.c_ignored = 0
+        self.c_out_of_order = self.c_unknown_product = self.c_future_clamped = 0
+        self.c_heavy = self.c_erased_user_events = self.c_triggers = self.c_coalesced = 0
+
+    def apply(self, event: object, source: object, now_ms: object) -> object:
+        """ProfileEngine.apply, compiled."""
+        engine = self.engine
+        try:
+            outcome = self._apply(engine, engine.state, event, source, now_ms)
+        finally:
+            self._flush_metrics()
+        if not engine._in_batch:
+            engine.write_back()
+        return outcome
+
+    def on_behavior_batch(self, envs: object, now_ms: object) -> list:
+        """ProfileEngine.on_behavior_batch, compiled."""
+        cdef list out = []
+        engine = self.engine
+        state = engine.state
+        codec = engine.codecs.behavior
+        cdef bint fast = (
+            FAST_READER and type(codec) is _PlainAvroCodec and codec.name == "UserBehavior"
+        )
+        engine._in_batch = True
+        try:
+            for env in envs:
+                self.c_behavior_events += 1
+                value, topic = env.value, env.topic
+                try:
+                    event = _decode_fast(value, codec, topic, fast)
+                except _BadInput as exc:
+                    out.append(engine._dead_letter(env, exc.stage, exc.reason))
+                    continue
+                try:
+                    self._apply(engine, state, event, env, now_ms)
+                except Exception as exc:  # noqa: BLE001 - see ProfileEngine.on_product
+                    self._flush_metrics()  # _unexpected logs; the counts stay in order
+                    out.append(engine._unexpected(env, exc))
+        finally:
+            engine._in_batch = False
+            self._flush_metrics()
+            engine.write_back()
+        return out
+
+    cdef object _apply(self, object engine, object state, object event, object source,
+                       object now_ms):
+        """ProfileEngine.apply's body (metrics counted here, added by the caller)."""
+        cdef long long strength, ts
+        cdef PyObject* sp
+        user_id = <object>PyTuple_GET_ITEM(event, 1)
+        kind = <object>PyTuple_GET_ITEM(event, 2)
+        dirty = engine._dirty_profiles
+        profile = _mget(dirty, user_id)
+        if profile is None:
+            profile = _mget(state.profiles, user_id)
+        # A user with a profile is not erased (erasure deletes it, and an erased user's
+        # events never make a new one), so only users without one pay for the digest.
+        if profile is None and self.erased_key(user_id) in state.erased:
+            self.c_erased_user_events += 1
+            return None
+        if kind == _ERASE:
+            engine._erase(user_id, <object>PyTuple_GET_ITEM(event, 5))
+            return None
+        if profile is None:
+            profile = _new_profile(<object>PyTuple_GET_ITEM(event, 5))
+        product_id = <object>PyTuple_GET_ITEM(event, 3)
+        entry = _mget(state.catalog, product_id) if product_id else None
+        if entry is not None:
+            index = engine.index
+            view = _mget(index._views, entry["product_id"])
+            if view is None:
+                view = index.view_of(entry)
+        else:
+            view = None
+        query = <object>PyTuple_GET_ITEM(event, 4)
+        search = engine.index.match_query(query) if query else None
+        outcome = _apply_event(profile, event, view, now_ms, &self.lim, search, self.cfg)
+        status = <object>PyTuple_GET_ITEM(outcome, 0)
+        if status != _APPLIED:
+            if status == "duplicate":
+                self.c_duplicates += 1
+            else:
+                self.c_ignored += 1
+            return outcome
+        self.c_applied += 1
+        if <object>PyTuple_GET_ITEM(outcome, 1):
+            self.c_out_of_order += 1
+        if <object>PyTuple_GET_ITEM(outcome, 2):
+            self.c_unknown_product += 1
+        if <object>PyTuple_GET_ITEM(outcome, 3):
+            self.c_future_clamped += 1
+        if <object>PyTuple_GET_ITEM(outcome, 4):
+            self.c_heavy += 1
+        dirty[user_id] = profile
+        if product_id is not None:
+            self._update_co(engine, state, event, outcome, source.partition)
+        # trigger_strength
+        sp = PyDict_GetItemWithError(_STRENGTHS, kind)
+        strength = <long long>(<object>sp) if sp != NULL else 0
+        if strength == 1 and <object>PyTuple_GET_ITEM(outcome, 5) < self.burst_views:
+            strength = 0
+        if strength:
+            self.c_triggers += 1
+            debouncer = engine.debouncer
+            if debouncer.absorbs(user_id, strength):
+                self.c_coalesced += 1
+            else:
+                if type(source) is not _Provenance:
+                    source = _Provenance(
+                        source.topic, source.partition, source.offset,
+                        <object>PyTuple_GET_ITEM(event, 0),
+                    )
+                trigger = _trigger_for(event, outcome, self.cfg, source)
+                if trigger is not None and not debouncer.offer(user_id, trigger, now_ms):
+                    self.c_coalesced += 1
+        return outcome
+
+    cdef int _update_co(self, object engine, object state, object event, object outcome,
+                        object partition) except -1:
+        """ProfileEngine._update_co."""
+        cdef PyObject* wp
+        cdef long long ts = 0
+        cdef Py_ssize_t cap = self.max_neighbors
+        pid = <object>PyTuple_GET_ITEM(event, 3)
+        wp = PyDict_GetItemWithError(_POP_WEIGHTS, <object>PyTuple_GET_ITEM(event, 2))
+        if pid is None or wp == NULL:
+            return 0
+        ts_obj = <object>PyTuple_GET_ITEM(outcome, 8)
+        dirty, stored = engine._dirty_co, state.co
+        key = f"{partition}:{pid}"
+        entry = _mget(dirty, key)
+        if entry is None:
+            entry = _mget(stored, key)
+            if entry is None:
+                entry = _new_co_entry(ts_obj)
+            dirty[key] = entry
+        if _small_int(ts_obj, &ts):
+            _add_popularity(entry, PyFloat_AS_DOUBLE(<object>wp), ts, ts_obj, self.pop_half_life)
+        else:
+            _py_add_popularity(entry, <object>wp, ts_obj, self.pop_half_life)
+        for kind, others in (("v", <object>PyTuple_GET_ITEM(outcome, 6)),
+                             ("b", <object>PyTuple_GET_ITEM(outcome, 7))):
+            if not others:
+                continue
+            _add_pairs(entry, kind, others, cap)
+            for other in others:  # symmetric: the other item learns about this one too
+                key = f"{partition}:{other}"
+                other_entry = _mget(dirty, key)
+                if other_entry is None:
+                    other_entry = _mget(stored, key)
+                    if other_entry is None:
+                        other_entry = _new_co_entry(ts_obj)
+                    dirty[key] = other_entry
+                counts = other_entry["v"] if kind == "v" else other_entry["b"]
+                if PyDict_CheckExact(counts):
+                    _count(<dict>counts, pid)
+                    if PyDict_GET_SIZE(counts) > cap:
+                        _evict_weakest(<dict>counts, cap)
+                else:
+                    counts[pid] = counts.get(pid, 0) + 1
+                    if len(counts) > cap:
+                        _cooc.evict_weakest(counts, cap)
+        return 0
