@@ -34,6 +34,7 @@ from transformers import PreTrainedModel
 from export.wrapper import additive_mask
 
 COMPACT_FAMILIES = ("llama", "qwen2")
+ATTENTIONS = ("matmul", "gqa")
 
 
 def compact_supported(model: PreTrainedModel) -> str | None:
@@ -60,6 +61,86 @@ def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor
     return weight * (x * torch.rsqrt(variance + eps))
 
 
+class _GroupQueryAttention(torch.autograd.Function):
+    """Attention with the KV cache appended, exported as onnxruntime's fused
+    ``com.microsoft.GroupQueryAttention``; torch runs the same math as ``_attention``.
+
+    Run with pasts of length ``past`` it returns presents of ``past + seq`` like the
+    MatMul graph (so parity, perplexity and every runner keep working). Run with each past
+    bound as its own present (a ``max_len`` buffer, see ``workers.engine.runner``), the
+    kernel writes the new key/value in place: no copy of the cache per step.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        past_key: torch.Tensor,
+        past_value: torch.Tensor,
+        seqlens_k: torch.Tensor,
+        total: torch.Tensor,
+        bias: torch.Tensor,
+        heads: int,
+        kv_heads: int,
+        scale: float,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        batch, seq = query.shape[0], query.shape[1]
+        groups, dim = heads // kv_heads, past_key.shape[3]
+        k = key.view(batch, seq, kv_heads, dim).transpose(1, 2)
+        v = value.view(batch, seq, kv_heads, dim).transpose(1, 2)
+        keys = torch.cat((past_key, k), dim=2)
+        values = torch.cat((past_value, v), dim=2)
+        width = keys.shape[2]
+        q = query.view(batch, seq, kv_heads, groups, dim).permute(0, 2, 3, 1, 4)
+        scores = torch.matmul(q.reshape(batch, kv_heads, groups * seq, dim), keys.transpose(2, 3))
+        scores = scores.view(batch, kv_heads, groups, seq, width) * scale + bias[:, :, None]
+        probs = torch.softmax(scores, dim=-1).view(batch, kv_heads, groups * seq, width)
+        out = torch.matmul(probs, values).view(batch, kv_heads, groups, seq, dim)
+        return out.permute(0, 3, 1, 2, 4).reshape(batch, seq, heads * dim), keys, values
+
+    @staticmethod
+    def symbolic(  # type: ignore[no-untyped-def]
+        g, query, key, value, past_key, past_value, seqlens_k, total, bias, heads, kv_heads, scale
+    ):
+        # The unused optional inputs (cos/sin cache, position ids) are spliced in as empty
+        # names after export (``_fill_gqa_inputs``): the TorchScript exporter has no way
+        # to write an omitted input.
+        out, present_key, present_value = g.op(
+            "com.microsoft::GroupQueryAttention",
+            query,
+            key,
+            value,
+            past_key,
+            past_value,
+            seqlens_k,
+            total,
+            bias,
+            num_heads_i=heads,
+            kv_num_heads_i=kv_heads,
+            scale_f=scale,
+            outputs=3,
+        )
+        # Types for the exporter's shape inference (it has none for contrib ops).
+        out.setType(query.type())
+        present_key.setType(past_key.type())
+        present_value.setType(past_value.type())
+        return out, present_key, present_value
+
+
+def fill_gqa_inputs(model: onnx.ModelProto) -> int:
+    """Move each GroupQueryAttention's bias to its ``attention_bias`` slot (input 10)."""
+    count = 0
+    for node in model.graph.node:
+        if node.op_type == "GroupQueryAttention" and len(node.input) == 8:
+            inputs = list(node.input)
+            del node.input[:]
+            node.input.extend([*inputs[:7], "", "", "", inputs[7]])
+            count += 1
+    return count
+
+
 def _rotate_half(x: torch.Tensor, half: int) -> torch.Tensor:
     # ``half`` is a Python int, so the slices are constants in the graph, not shape reads.
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
@@ -69,8 +150,11 @@ class CompactDecoder(nn.Module):
     """forward(input_ids, attention_mask, position_ids, logits_to_keep, *past) ->
     (logits[batch, keep, vocab], *present), the ``export.contract`` KV layout."""
 
-    def __init__(self, model: PreTrainedModel) -> None:
+    def __init__(self, model: PreTrainedModel, attention: str = "matmul") -> None:
         super().__init__()
+        if attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+        self.fused = attention == "gqa"
         reason = compact_supported(model)
         if reason is not None:
             raise ValueError(f"no compact graph for this model: {reason}")
@@ -133,6 +217,42 @@ class CompactDecoder(nn.Module):
         out = out.permute(0, 3, 1, 2, 4).reshape(batch, seq, kv * groups * dim)
         return attn.o_proj(out), key, value
 
+    def _fused_attention(
+        self,
+        layer: Any,
+        shape: tuple[Any, Any],
+        h: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        step: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        past_key: torch.Tensor,
+        past_value: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        attn = layer.self_attn
+        batch, seq = shape
+        heads, kv, dim = self.heads, self.kv_heads, self.head_dim
+        half = dim // 2
+        # [batch, seq, heads, dim]: cos/sin as [batch, seq, 1, dim] broadcast over heads.
+        q = attn.q_proj(h).view(batch, seq, heads, dim)
+        k = attn.k_proj(h).view(batch, seq, kv, dim)
+        q = (q * cos + _rotate_half(q, half) * sin).reshape(batch, seq, heads * dim)
+        k = (k * cos + _rotate_half(k, half) * sin).reshape(batch, seq, kv * dim)
+        seqlens_k, total, bias = step
+        out, key, value = _GroupQueryAttention.apply(
+            q,
+            k,
+            attn.v_proj(h),
+            past_key,
+            past_value,
+            seqlens_k,
+            total,
+            bias,
+            heads,
+            kv,
+            self.scale,
+        )
+        return attn.o_proj(out), key, value
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -148,11 +268,22 @@ class CompactDecoder(nn.Module):
         presents: list[torch.Tensor] = []
         shape = (input_ids.shape[0], input_ids.shape[1])
         total = attention_mask.shape[1]
+        if self.fused:
+            # Every row's cache is ``total`` long (left padding is masked by ``bias``), so
+            # each row's last key position is total - 1; int32 as the kernel wants.
+            lengths = torch.ones_like(attention_mask).sum(dim=1, dtype=torch.int32)
+            step = (lengths - 1, lengths[0], bias)
+            cos, sin = cos.transpose(1, 2), sin.transpose(1, 2)
         for i, layer in enumerate(inner.layers):
             h = _rms_norm(x, layer.input_layernorm.weight, self.eps)
-            out, key, value = self._attention(
-                layer, shape, h, cos, sin, bias, past[2 * i], past[2 * i + 1], total
-            )
+            if self.fused:
+                out, key, value = self._fused_attention(
+                    layer, shape, h, cos, sin, step, past[2 * i], past[2 * i + 1]
+                )
+            else:
+                out, key, value = self._attention(
+                    layer, shape, h, cos, sin, bias, past[2 * i], past[2 * i + 1], total
+                )
             x = x + out
             x = x + layer.mlp(_rms_norm(x, layer.post_attention_layernorm.weight, self.eps))
             presents.extend((key, value))

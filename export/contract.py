@@ -15,6 +15,11 @@ optional input
     every position (perplexity, parity) passes ``seq``. Graphs without it return all.
 
 The caller left-pads and computes ``position_ids = clip(cumsum(mask) - 1, 0)``.
+
+The in-place twin (``model-inplace.onnx``, ``export.inplace``) follows this contract too.
+It may also be run with each past bound as its own present: a buffer of ``capacity >=
+attention_mask width`` positions, whose first ``width - seq`` are the cache; the new keys
+and values are then written after them in place, and the buffer is the present.
 """
 
 from __future__ import annotations

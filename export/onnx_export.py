@@ -25,8 +25,9 @@ from transformers import AutoModelForCausalLM, PreTrainedModel
 from export import contract
 from export import tokenizer as tok
 from export.arch import Architecture, architecture
-from export.compact import CompactDecoder, compact_supported, name_layer_nodes
+from export.compact import CompactDecoder, compact_supported, fill_gqa_inputs, name_layer_nodes
 from export.corpus import DEFAULT_SEED, eval_examples
+from export.inplace import check_inplace_parity, write_inplace_graph
 from export.manifest import write_manifest
 from export.onnx_dedup import dedupe_transposed_initializers
 from export.onnx_fp16 import round_weights_to_fp16, store_weights_fp16
@@ -95,6 +96,7 @@ def export_onnx(
     opset: int = OPSET,
     weights: str = "float32",
     graph: str = "auto",
+    attention: str = "matmul",
 ) -> Architecture:
     """Write ``model`` to ``path`` as a single-file ONNX graph following the contract.
 
@@ -113,7 +115,11 @@ def export_onnx(
     model = prepare_for_export(model)
     arch = architecture(model)
     compact = use_compact_graph(model, graph)
-    wrapper: torch.nn.Module = (CompactDecoder(model) if compact else KVCacheWrapper(model)).eval()
+    if attention != "matmul" and not compact:
+        raise ValueError(f"attention={attention!r} needs the compact graph")
+    wrapper: torch.nn.Module = (
+        CompactDecoder(model, attention) if compact else KVCacheWrapper(model)
+    ).eval()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
@@ -135,6 +141,7 @@ def export_onnx(
     changed = dedupe_transposed_initializers(proto) > 0
     if compact:
         changed = name_layer_nodes(proto) > 0 or changed
+        changed = fill_gqa_inputs(proto) > 0 or changed
     if weights == "float16":
         changed = store_weights_fp16(proto) > 0 or changed
     if changed:
@@ -224,11 +231,25 @@ def export_checkpoint(
         pad_id=roles["pad"],
         max_new_tokens=max_new_tokens,
     )
+    parity_seconds = round(time.time() - started, 1)
+    files = {"onnx": "model.onnx", "tokenizer": "tokenizer.json", "config": "config.json"}
+    inplace: dict[str, Any] | None = None
+    if compact:  # the fused-attention twin for CPU decoding (export.inplace)
+        inplace = write_inplace_graph(model, out_dir, weights)
+        inplace_started = time.time()
+        inplace_report = check_inplace_parity(
+            model, out_dir, prompts, max_new_tokens=max_new_tokens
+        )
+        inplace["parity"] = {
+            **inplace_report.as_dict(),
+            "seconds": round(time.time() - inplace_started, 1),
+        }
+        files["onnx_inplace"] = inplace["file"]
     training = _read_json(checkpoint_dir / "training_report.json")
     body: dict[str, Any] = {
         "name": name,
         "version": version,
-        "files": {"onnx": "model.onnx", "tokenizer": "tokenizer.json", "config": "config.json"},
+        "files": files,
         "architecture": arch.as_dict(),
         "onnx": {
             "opset": OPSET,
@@ -242,13 +263,14 @@ def export_checkpoint(
             "past_shape": ["batch", arch.kv_heads, "past_seq", arch.head_dim],
             "padding_side": "left",
             "position_ids": "clip(cumsum(attention_mask, axis=1) - 1, 0)",
+            **({"inplace": inplace} if inplace is not None else {}),
         },
         "special_tokens": _special_tokens(tokenizer),
         "prompt_format_version": PROMPT_FORMAT_VERSION,
         "training": training,
         "eval": {
             "heldout": training.get("heldout") if training else None,
-            "parity": {**report.as_dict(), "seconds": round(time.time() - started, 1)},
+            "parity": {**report.as_dict(), "seconds": parity_seconds},
         },
         "created_with": list(created_with)
         or [f"python -m export.cli --from {checkpoint_dir} --out {out_dir}"],
@@ -262,6 +284,8 @@ def export_checkpoint(
     manifest = write_manifest(out_dir, body)
     if not report.ok:
         raise ParityError(report)
+    if inplace is not None and not inplace_report.ok:
+        raise ParityError(inplace_report)
     return manifest
 
 

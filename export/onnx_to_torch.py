@@ -55,7 +55,7 @@ def load_torch_model(model_dir: Path) -> Any:
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_config(config)
+    model = AutoModelForCausalLM.from_config(config)  # type: ignore[no-untyped-call]
     state = onnx_state_dict(model_dir / "model.onnx")
     own = model.state_dict()
     loaded = {k: torch.from_numpy(np.array(v)) for k, v in state.items() if k in own}

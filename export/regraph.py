@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from export.inplace import INPLACE_FILE
 from export.manifest import read_manifest, write_manifest
 from export.onnx_export import export_checkpoint
 from export.onnx_to_torch import load_torch_model
@@ -47,8 +48,16 @@ def regraph(folder: Path, graph: str = "compact") -> dict[str, object]:
                 f"python -m export.regraph {folder} --graph {graph}",
             ],
         )
-        shutil.copyfile(out / "model.onnx", folder / "model.onnx")
+        stale = folder / INPLACE_FILE
+        if stale.is_file():  # its links point into the old model.onnx
+            stale.unlink()
+        for name in fresh["files"].values():
+            if name.endswith(".onnx"):
+                shutil.copyfile(out / name, folder / name)
     body = {k: v for k, v in old.items() if k not in ("schema", "sha256")}
+    body["files"] = {**old.get("files", {}), **fresh["files"]}
+    if INPLACE_FILE not in fresh["files"].values():
+        body["files"].pop("onnx_inplace", None)
     body["onnx"] = fresh["onnx"]
     body["created_with"] = fresh["created_with"]
     body["versions"] = fresh["versions"]

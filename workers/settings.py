@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     model_dir: Path = DEFAULT_MODEL_DIR
     use_gpu: bool = True
     cpu_threads: int = Field(default=0, description="0 = one per physical core")
+    # On the CPU, decode with the model folder's in-place graph when it has one
+    # (export.inplace: same weights, the KV cache written in place instead of copied).
+    inplace_graph: bool = True
 
     max_batch_size: int = 16
     max_batch_wait_ms: int = 50

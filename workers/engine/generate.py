@@ -34,7 +34,7 @@ from workers.engine.records import (
     GenerationResult,
     GenerationTiming,
 )
-from workers.engine.runner import BoundRunner, HostRunner, KvRunner
+from workers.engine.runner import BoundRunner, HostRunner, InPlaceRunner, KvRunner
 from workers.engine.sampling import apply_repetition_penalty, row_rng, select_tokens
 from workers.engine.slot_mask import NAME_KEYS, SlotMask, SlotSet, slot_parts, slot_role
 from workers.engine.tokenizer import TextTokenizer
@@ -53,7 +53,8 @@ class GeneratorConfig:
 
     # Extra ids that end a row like EOS does (EOS itself is always a stop id).
     stop_token_ids: tuple[int, ...] = ()
-    # None: IO binding exactly when the session runs on CUDA.
+    # None: IO binding when the session runs on CUDA, or runs the in-place graph (on the
+    # CPU, InPlaceRunner); False: plain session.run, the in-place graph as a drop-in.
     use_io_binding: bool | None = None
     # BoundRunner drops finished rows once live rows <= this fraction of the batch.
     device_compact_below: float = 0.5
@@ -221,8 +222,11 @@ class OnnxGenerator:
             self._banned.move_to_end(key)
         return index
 
-    def _runner(self, batch: int) -> KvRunner:
+    def _runner(self, batch: int, room: int) -> KvRunner:
+        """The runner for this session; ``room``: positions the decoding may still add."""
         bind = self.config.use_io_binding
+        if self.model.inplace and bind is not False:
+            return InPlaceRunner(self.model.session, self.model.signature, batch, room)
         if bind is None:
             bind = self.model.on_cuda
         if not bind:
@@ -333,7 +337,7 @@ class OnnxGenerator:
             seen[j, ids] = True
 
         started = time.perf_counter()
-        runner = self._runner(len(rows))
+        runner = self._runner(len(rows), max(row.max_tokens for row in rows) + 1)
         logits = self._prefill(runner, encoded, input_ids, mask, positions)
         prefill_s = time.perf_counter() - started
         steps = self._decode(runner, rows, logits, mask, seen)
@@ -363,7 +367,7 @@ class OnnxGenerator:
         the same prompt then get copies of its cache and logits.
         """
         slack = self.config.prefill_slack
-        if slack is None or not isinstance(runner, HostRunner):
+        if slack is None or not isinstance(runner, HostRunner | InPlaceRunner):
             return runner.forward(input_ids, mask, positions)
         first_of: dict[tuple[int, ...], int] = {}
         unique: list[Sequence[int]] = []
@@ -387,13 +391,17 @@ class OnnxGenerator:
             logits[rows] = part_logits
             parts.append((rows, part.caches))
         assert logits is not None  # there is at least one prompt
-        caches = join_caches(parts, len(unique), int(input_ids.shape[1]))
-        if len(unique) == len(encoded):
-            runner.load_caches(caches)
-            return logits
-        rows_of = np.asarray(source, dtype=np.int64)
-        runner.load_caches([cache[rows_of] for cache in caches])
-        return logits[rows_of]
+        width = int(input_ids.shape[1])
+        shared = len(unique) < len(encoded)
+        caches = join_caches(
+            parts,
+            len(unique),
+            width,
+            capacity=runner.cache_capacity(width),
+            rows_of=source if shared else None,
+        )
+        runner.load_caches(caches, filled=width)
+        return logits[np.asarray(source, dtype=np.int64)] if shared else logits
 
     def _decode(
         self,

@@ -44,6 +44,9 @@ class Manifest:
     special_tokens: Mapping[str, SpecialToken]
     file_sha256: Mapping[str, str]
     raw: Mapping[str, Any] = field(repr=False)
+    # A second graph of the same weights with fused, in-place attention (export.inplace),
+    # for CPU sessions; None when the folder has none.
+    inplace_graph: str | None = None
 
 
 def _optional_int(section: Mapping[str, Any], *keys: str) -> int | None:
@@ -106,7 +109,18 @@ def parse_manifest(data: Mapping[str, Any], source: str = MANIFEST_FILE) -> Mani
         # The exporter writes a top-level {"file": sha256} map; older folders nest it in "files".
         file_sha256=_file_hashes(data.get("sha256") or data.get("files")),
         raw=dict(data),
+        inplace_graph=_inplace_graph(data.get("files")),
     )
+
+
+def _inplace_graph(files: Any) -> str | None:
+    """``files.onnx_inplace``: a plain file name inside the folder, never a path out of it."""
+    name = files.get("onnx_inplace") if isinstance(files, Mapping) else None
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.endswith(".onnx") or "/" in name or "\\" in name:
+        raise ModelLoadError(f"files.onnx_inplace must be a .onnx file name, got {name!r}")
+    return name
 
 
 def load_manifest(folder: Path) -> Manifest:

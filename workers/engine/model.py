@@ -42,6 +42,9 @@ class RuntimeOptions:
     # core while idle; a worker sharing a small machine with its Kafka client may turn it off.
     allow_spinning: bool = True
     verify_sha256: bool = True
+    # Use the folder's in-place graph (manifest ``files.onnx_inplace``) on a CPU session:
+    # the same weights and function, with the KV cache written in place (export.inplace).
+    inplace_graph: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,13 @@ class LoadedModel:
     signature: ModelSignature
     model_sha256: str
     providers: tuple[str, ...]
+    # The graph file the session runs: model.onnx, or the in-place twin on a CPU.
+    graph_file: str = MODEL_FILE
+
+    @property
+    def inplace(self) -> bool:
+        """Whether the session runs the in-place graph (``runner.InPlaceRunner`` applies)."""
+        return self.graph_file != MODEL_FILE
 
     @property
     def name(self) -> str:
@@ -141,19 +151,32 @@ def load_model(folder: str | Path, options: RuntimeOptions | None = None) -> Loa
     else:
         model_sha = sha256_file(model_path)
     providers = choose_providers(options, list(ort.get_available_providers()))
+    graph_file = MODEL_FILE
+    # The in-place graph's fused attention is a CPU contrib kernel (fp32); CUDA keeps
+    # model.onnx. Its hash was checked with the others: it must be listed to be used.
+    if (
+        options.inplace_graph
+        and manifest.inplace_graph is not None
+        and providers == [CPU]
+        and (manifest.inplace_graph in manifest.file_sha256 or not options.verify_sha256)
+    ):
+        graph_file = manifest.inplace_graph
+    graph_path = path / graph_file
     try:
         session = ort.InferenceSession(
-            str(model_path), sess_options=session_options(options), providers=providers
+            str(graph_path), sess_options=session_options(options), providers=providers
         )
     except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ModelLoadError(f"onnxruntime cannot load {model_path}: {exc}") from exc
+        raise ModelLoadError(f"onnxruntime cannot load {graph_path}: {exc}") from exc
     signature = read_signature(session.get_inputs(), session.get_outputs(), manifest)
     return LoadedModel(
         path=path,
         manifest=manifest,
         session=session,
         signature=signature,
+        # The weights' identity (output records carry it); both graphs share these weights.
         model_sha256=model_sha,
         # What the session really uses: a CUDA build without a usable driver falls back.
         providers=tuple(session.get_providers()),
+        graph_file=graph_file,
     )

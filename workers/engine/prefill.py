@@ -49,22 +49,41 @@ def length_groups(lengths: Sequence[int], slack: float = DEFAULT_SLACK) -> list[
 
 
 def join_caches(
-    parts: Sequence[tuple[Sequence[int], Sequence[npt.NDArray[Any]]]], batch: int, width: int
+    parts: Sequence[tuple[Sequence[int], Sequence[npt.NDArray[Any]]]],
+    batch: int,
+    width: int,
+    capacity: int | None = None,
+    rows_of: Sequence[int] | None = None,
 ) -> list[npt.NDArray[Any]]:
     """One left-padded cache per layer tensor from each group's (rows, caches).
 
     Each group's cache is [rows, heads, group_width, head_dim] and is right-aligned in the
-    batch's [batch, heads, width, head_dim]: its real tokens end at the last position, as in
-    a one-block left-padded prefill. What lies left of it is never attended (the attention
-    mask marks it as padding); it is zero rather than uninitialised so no NaN can appear.
+    batch's [batch, heads, width, head_dim]: its real tokens end at position ``width``, as
+    in a one-block left-padded prefill. What lies left of it is never attended (the
+    attention mask marks it as padding); it is zero rather than uninitialised so no NaN
+    can appear.
+
+    ``rows_of`` maps each output row to the prefilled row it copies (drafts of one prompt
+    share its prefill); ``capacity`` (at least ``width``) leaves room after the fill for a
+    runner that appends in place. Both are written in this one pass, not copied after.
     """
+    capacity = width if capacity is None else capacity
+    if capacity < width:
+        raise ValueError(f"capacity {capacity} < width {width}")
+    sources = list(range(batch)) if rows_of is None else [int(row) for row in rows_of]
     first = parts[0][1]
     joined = [
-        np.zeros((batch, cache.shape[1], width, cache.shape[3]), dtype=cache.dtype)
+        np.zeros((len(sources), cache.shape[1], capacity, cache.shape[3]), dtype=cache.dtype)
         for cache in first
     ]
     for rows, caches in parts:
-        index = np.asarray(rows, dtype=np.int64)
+        # Output rows fed by this group, and each one's row inside the group's cache.
+        position = {row: k for k, row in enumerate(rows)}
+        targets = [j for j, source in enumerate(sources) if source in position]
+        if not targets:
+            continue
+        picks = np.asarray([position[sources[j]] for j in targets], dtype=np.int64)
+        index = np.asarray(targets, dtype=np.int64)
         for target, cache in zip(joined, caches, strict=True):
-            target[index, :, width - cache.shape[2] :, :] = cache
+            target[index, :, width - cache.shape[2] : width, :] = cache[picks]
     return joined

@@ -106,14 +106,136 @@ class HostRunner:
         """The cache tensors, interleaved key/value per layer (for a grouped prefill)."""
         return self._pasts
 
-    def load_caches(self, caches: list[npt.NDArray[Any]]) -> None:
+    def cache_capacity(self, width: int) -> int:
+        """Positions a cache loaded after a prefill of ``width`` should hold: exactly it."""
+        return width
+
+    def load_caches(self, caches: list[npt.NDArray[Any]], filled: int | None = None) -> None:
         """Replace the cache, e.g. with the joined caches of a grouped prefill."""
         if len(caches) != len(self._pasts):
             raise ValueError(f"{len(caches)} cache tensors for {len(self._pasts)} inputs")
+        if filled is not None and any(cache.shape[2] != filled for cache in caches):
+            raise ValueError(f"caches must hold exactly {filled} positions here")
         self._pasts = list(caches)
 
     def should_compact(self, live: int, batch: int) -> bool:
         return live < batch
+
+
+class InPlaceRunner:
+    """IO binding on the CPU with each past bound as its own present (``export.inplace``).
+
+    The cache of each layer is one buffer ``[batch, kv_heads, capacity, head_dim]``; the
+    graph's fused attention reads the first ``mask width - 1`` positions and writes the new
+    key and value right after them, so a step copies no cache at all (``HostRunner``'s
+    graph concatenates, copying every layer's cache once per step). The attention mask
+    still says which positions are real, as in every other runner.
+
+    The first ``forward`` (the prefill, zero-length pasts) runs like ``HostRunner``; its
+    presents, or caches given to ``load_caches``, are copied once into buffers with
+    ``room`` more positions. A step past the capacity grows the buffers (one copy).
+    Dropping finished rows copies the cache too, so it waits until a quarter of the rows
+    have finished: until then they ride along on masked pad tokens.
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        signature: ModelSignature,
+        batch: int,
+        room: int,
+        compact_below: float = 0.75,
+    ) -> None:
+        self._session = session
+        self._signature = signature
+        self._room = max(1, room)
+        self._compact_below = compact_below
+        self._past_names = past_names(signature)
+        self._present_names = list(signature.output_names[1:])
+        self._prefill: HostRunner | None = HostRunner(session, signature, batch)
+        self._buffers: list[npt.NDArray[Any]] = []
+        self._binding: Any = None
+        self._keep_last = _KEEP_LAST.copy()  # bound once; must outlive the binding
+
+    @property
+    def capacity(self) -> int:
+        """Positions each buffer holds (0 before the prefill)."""
+        return self._buffers[0].shape[2] if self._buffers else 0
+
+    def forward(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        if self._prefill is not None:
+            logits = self._prefill.forward(input_ids, attention_mask, position_ids)
+            self.load_caches(self._prefill.caches)
+            return logits
+        filled = attention_mask.shape[1] - input_ids.shape[1]
+        if attention_mask.shape[1] > self.capacity:
+            self._rebind(self._buffers, filled, attention_mask.shape[1] + self._room)
+        binding = self._binding
+        for name, array in _small_inputs(
+            self._signature, input_ids, attention_mask, position_ids
+        ).items():
+            if name != self._signature.logits_to_keep:  # bound once, with the buffers
+                binding.bind_cpu_input(name, array)
+        self._session.run_with_iobinding(binding)
+        return _last_logits(binding.get_outputs()[0].numpy())
+
+    def cache_capacity(self, width: int) -> int:
+        """Positions a cache loaded after a prefill of ``width`` should hold: with room."""
+        return width + self._room
+
+    def load_caches(self, caches: list[npt.NDArray[Any]], filled: int | None = None) -> None:
+        """Take prefilled caches ``[batch, heads, capacity, dim]`` whose first ``filled``
+        positions are written: as the buffers when they have room (``cache_capacity``),
+        else copied into fresh ones. ``filled`` None: the whole width is written."""
+        if len(caches) != len(self._past_names):
+            raise ValueError(f"{len(caches)} cache tensors for {len(self._past_names)} inputs")
+        width = caches[0].shape[2]
+        filled = width if filled is None else filled
+        self._prefill = None  # from now on the buffers are the cache
+        if width > filled and all(c.flags.c_contiguous and c.flags.writeable for c in caches):
+            self._buffers = list(caches)
+            self._bind_buffers()
+        else:
+            self._rebind(caches, filled, filled + self._room)
+
+    def keep_rows(self, rows: IntArray) -> None:
+        # Fancy indexing copies only the kept rows, into new contiguous buffers.
+        self._buffers = [buffer[rows] for buffer in self._buffers]
+        self._bind_buffers()
+
+    def should_compact(self, live: int, batch: int) -> bool:
+        return live < batch and live <= self._compact_below * batch
+
+    def _rebind(self, caches: list[npt.NDArray[Any]], filled: int, capacity: int) -> None:
+        """New buffers of ``capacity`` positions holding the first ``filled`` of ``caches``."""
+        buffers = []
+        for cache in caches:
+            shape = (cache.shape[0], cache.shape[1], capacity, cache.shape[3])
+            # Zeros, not empty: positions past the fill are never read, but stay finite.
+            buffer = np.zeros(shape, dtype=cache.dtype)
+            buffer[:, :, :filled] = cache[:, :, :filled]
+            buffers.append(buffer)
+        self._buffers = buffers
+        self._bind_buffers()
+
+    def _bind_buffers(self) -> None:
+        binding = self._session.io_binding()
+        # Logits first, so they are ``get_outputs()[0]``; small ([batch, 1, vocab]), so
+        # onnxruntime allocates them.
+        binding.bind_output(self._signature.logits, "cpu")
+        for past, present, buffer in zip(
+            self._past_names, self._present_names, self._buffers, strict=True
+        ):
+            # One OrtValue over the numpy buffer (no copy) as both input and output: the
+            # kernel sees past and present share memory and appends in place.
+            value = ort.OrtValue.ortvalue_from_numpy(buffer)
+            binding.bind_ortvalue_input(past, value)
+            binding.bind_ortvalue_output(present, value)
+        if self._signature.logits_to_keep is not None:
+            binding.bind_cpu_input(self._signature.logits_to_keep, self._keep_last)
+        self._binding = binding
 
 
 class BoundRunner:

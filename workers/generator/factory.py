@@ -107,6 +107,7 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
     return RuntimeOptions(
         allow_cuda=settings.use_gpu,
         intra_op_num_threads=settings.cpu_threads or None,
+        inplace_graph=settings.inplace_graph,
     )
 
 

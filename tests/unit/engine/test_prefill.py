@@ -36,6 +36,19 @@ def test_join_right_aligns_each_group_and_zeroes_the_rest() -> None:
     assert (joined[1] == 2).all()
 
 
+def test_join_copies_shared_rows_and_leaves_room_in_one_pass() -> None:
+    """Drafts (output rows 0-3 from prefilled rows 1, 0, 1, 1) with room for 3 more."""
+    a = np.full((1, 1, 2, 2), 5.0, dtype=np.float32)  # prefilled row 0, width 2
+    b = np.full((1, 1, 4, 2), 7.0, dtype=np.float32)  # prefilled row 1, width 4
+    [joined] = join_caches([([1], [b]), ([0], [a])], 2, 4, capacity=7, rows_of=[1, 0, 1, 1])
+    assert joined.shape == (4, 1, 7, 2) and joined.flags.c_contiguous
+    assert (joined[[0, 2, 3], :, :4] == 7).all()
+    assert (joined[1, :, :2] == 0).all() and (joined[1, :, 2:4] == 5).all()
+    assert (joined[:, :, 4:] == 0).all()  # the room is zero, never read uninitialised
+    with pytest.raises(ValueError, match="capacity"):
+        join_caches([([0], [a])], 1, 4, capacity=3)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (REAL_MODEL / "manifest.json").is_file(), reason=f"no {REAL_MODEL}")
 @pytest.mark.parametrize("sampled", [False, True], ids=["greedy", "sampled"])

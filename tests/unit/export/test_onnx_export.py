@@ -163,6 +163,84 @@ def test_compact_and_generic_graphs_agree(
     _, gpt2 = _export("gpt2", tmp_path, small_tokenizer, prompts)
     assert gpt2["onnx"]["graph"] == "generic"
     assert contract.LOGITS_TO_KEEP not in gpt2["onnx"]["inputs"]
+    assert "onnx_inplace" not in gpt2["files"] and "inplace" not in gpt2["onnx"]
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2"])
+def test_compact_exports_carry_an_inplace_twin(
+    family: str,
+    tmp_path: Path,
+    small_tokenizer: Tokenizer,
+    small_corpus: list[Example],
+    prompts: list[list[int]],
+) -> None:
+    """model-inplace.onnx: fused attention in every layer, weights linked into model.onnx,
+    its own parity record, and the engine writes with it what it writes with model.onnx."""
+    import onnx
+
+    from workers.engine import GenerationRequest, OnnxGenerator, RuntimeOptions
+
+    out, manifest = _export(family, tmp_path, small_tokenizer, prompts)
+    inplace = manifest["onnx"]["inplace"]
+    assert manifest["files"]["onnx_inplace"] == inplace["file"] == "model-inplace.onnx"
+    assert inplace["parity"]["ok"], inplace["parity"]
+    assert inplace["parity"]["sequences_matched"] == len(prompts)
+    assert inplace["fused_layers"] == manifest["architecture"]["layers"]
+    assert verify_hashes(out) == []
+    graph = onnx.load(str(out / "model-inplace.onnx"), load_external_data=False)
+    linked = [t for t in graph.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    assert linked and {e.value for t in linked for e in t.external_data if e.key == "location"} == {
+        "model.onnx"
+    }
+    requests = [
+        GenerationRequest(e.prompt, seed=i, max_new_tokens=8)
+        for i, e in enumerate(small_corpus[:6])
+    ]
+    texts = []
+    for use_twin in (True, False):
+        options = RuntimeOptions(intra_op_num_threads=1, inplace_graph=use_twin)
+        engine = OnnxGenerator.from_folder(out, options)
+        assert engine.model.inplace is use_twin
+        texts.append([r.token_ids for r in engine.generate(requests)])
+    assert texts[0] == texts[1]
+
+
+def test_link_weights_finds_identical_bytes_or_refuses(tmp_path: Path) -> None:
+    """Each large initializer points at its exact bytes in the weights file; a tensor with
+    no identical copy there is an error, never a silent mismatch."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from export.inplace import link_weights
+
+    weight = np.arange(512, dtype=np.float32).reshape(16, 32)
+    weights_file = tmp_path / "model.onnx"
+    weights_file.write_bytes(b"header" + weight.tobytes() + b"trailer")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32])],
+        [numpy_helper.from_array(weight, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    assert link_weights(model, weights_file) == (1, 0)
+    onnx.save_model(model, str(tmp_path / "twin.onnx"))
+    session = ort.InferenceSession(str(tmp_path / "twin.onnx"), providers=["CPUExecutionProvider"])
+    x = np.ones((1, 16), dtype=np.float32)
+    np.testing.assert_allclose(session.run(None, {"x": x})[0], x @ weight)
+    other = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("MatMul", ["x", "w"], ["y"])],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32])],
+            [numpy_helper.from_array(weight + 1, "w")],
+        ),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
+    with pytest.raises(ValueError, match="has no identical bytes"):
+        link_weights(other, weights_file)
 
 
 def test_regraph_keeps_identity_and_parity(
