@@ -17,15 +17,17 @@ costs speed, never a different answer. tests/unit/profiles/test_hot.py checks bo
 
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Next, PyDict_DelItem
 from cpython.list cimport PyList_Append, PyList_Insert, PyList_GET_SIZE, PyList_GET_ITEM
-from cpython.object cimport PyObject, PyObject_RichCompareBool, Py_LT, Py_EQ, PyTypeObject
+from cpython.object cimport PyObject, PyObject_RichCompareBool, Py_LT, Py_EQ, Py_GE, Py_GT
+from cpython.object cimport PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_Concat, PyUnicode_Substring
 from cpython.unicode cimport PyUnicode_Contains
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_FromLongLong
+from cpython.tuple cimport PyTuple_New
 from cpython.float cimport PyFloat_AS_DOUBLE
 from libc.math cimport pow as c_pow
-from libc.string cimport memcmp
+from libc.string cimport memset
 
 import sys
 
@@ -62,6 +64,7 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISSPACE(Py_UCS4 ch)
     Py_UCS4 PyUnicode_READ_CHAR(object s, Py_ssize_t i)
     void Py_DECREF_obj "Py_DECREF"(PyObject* o)
+    int PyObject_GenericSetAttr(object o, object name, object value) except -1
 
 cdef extern from *:
     """
@@ -91,9 +94,15 @@ cdef extern from *:
     static inline uint64_t cf_rotr64(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
 
     static inline uint64_t cf_load64(const uint8_t *p) {
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    #else
         uint64_t v = 0;
         for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
         return v;
+    #endif
     }
 
     static void cf_b2_compress(uint64_t h[8], const uint8_t block[128], uint64_t t, int last) {
@@ -201,7 +210,48 @@ cdef object _NEEDS_PRODUCT = _decode._NEEDS_PRODUCT
 cdef object _py_apply_event = _logic.apply_event
 cdef object _py_add_popularity = _cooc.add_popularity
 cdef object _py_decode_behavior = _decode.decode_behavior
-cdef object _trigger_for = _triggers.trigger_for
+cdef object _Trigger = _triggers.Trigger
+cdef object _Debouncer = _triggers.Debouncer
+cdef tuple _TRIGGER_FIELDS = (
+    "kind", "strength", "reason", "channel", "product_id", "source", "locale"
+)
+cdef tuple _PROVENANCE_FIELDS = ("topic", "partition", "offset", "event_id")
+cdef object _object_new = object.__new__
+cdef object _engine_erased_key = None
+
+
+def _plain_frozen(cls: type, names: tuple) -> bool:
+    """Is ``cls`` a frozen slots dataclass with exactly these fields and an __init__ that
+    only stores them (so ``_new_frozen`` builds what calling it builds)?"""
+    params = getattr(cls, "__dataclass_params__", None)
+    fields = getattr(cls, "__dataclass_fields__", None)
+    return (
+        params is not None
+        and params.frozen
+        and fields is not None
+        and tuple(fields) == names
+        and getattr(cls, "__slots__", None) == names
+        and not hasattr(cls, "__post_init__")
+    )
+
+
+# Trigger and Provenance are built here as their dataclass __init__ builds them: the
+# fields stored in order, through object.__setattr__ (what a frozen dataclass's __init__
+# calls), at a fraction of the cost of the Python-level __init__.
+_FAST_TRIGGERS = _plain_frozen(_Trigger, _TRIGGER_FIELDS) and _plain_frozen(
+    Provenance, _PROVENANCE_FIELDS
+)
+
+
+cdef object _new_frozen(object cls, tuple names, tuple values):
+    cdef Py_ssize_t i
+    if not _FAST_TRIGGERS:
+        return cls(*values)
+    obj = _object_new(cls)
+    for i in range(len(names)):
+        PyObject_GenericSetAttr(obj, <object>PyTuple_GET_ITEM(names, i),
+                                <object>PyTuple_GET_ITEM(values, i))
+    return obj
 cdef object _ProductView = ProductView
 cdef object _Provenance = Provenance
 cdef object _PlainAvroCodec = PlainAvroCodec
@@ -468,86 +518,147 @@ cdef inline bint _small_int(object o, long long* out):
     return True
 
 
-cdef inline bint _float_dict(object d):
-    """A dict whose values are all exact floats."""
-    cdef Py_ssize_t pos = 0
-    cdef PyObject* k
-    cdef PyObject* v
-    if not PyDict_CheckExact(d):
-        return False
-    while PyDict_Next(d, &pos, &k, &v):
-        if not PyFloat_CheckExact(<object>v):
-            return False
-    return True
+cdef inline object _item(list items, Py_ssize_t i):
+    """items[i] for 0 <= i, raising as list subscription does."""
+    if i >= PyList_GET_SIZE(items):
+        raise IndexError("list index out of range")
+    return <object>PyList_GET_ITEM(items, i)
 
 
-cdef inline bint _stamp_lists(object ids, object stamps):
-    """Parallel lists of one length whose stamps are all small exact ints."""
-    cdef Py_ssize_t i, n
-    cdef long long v
-    if not (PyList_CheckExact(ids) and PyList_CheckExact(stamps)):
-        return False
-    n = PyList_GET_SIZE(stamps)
-    if PyList_GET_SIZE(ids) != n:
-        return False
-    for i in range(n):
-        if not _small_int(<object>PyList_GET_ITEM(stamps, i), &v):
-            return False
-    return True
+# Comparisons of a list's stamp with the event time, as Python makes them (same operand
+# order, same operator): in C for small ints, by the objects' own comparison otherwise (a
+# recovered profile may hold anything). The profile's own fields are checked on entry
+# (_usual_profile); what the lists and dicts hold is met one element at a time, so the
+# update never walks a whole profile (memory it would not otherwise touch).
 
-
-cdef inline long long _stamp(list stamps, Py_ssize_t i):
-    # Checked by _stamp_lists on entry; the update only ever adds small ints.
+cdef inline bint _stamp_ge_ts(object stamp, long long ts, object ts_obj) except -1:
+    """stamp >= ts"""
     cdef long long v = 0
-    _small_int(<object>PyList_GET_ITEM(stamps, i), &v)
+    if _small_int(stamp, &v):
+        return v >= ts
+    return PyObject_RichCompareBool(stamp, ts_obj, Py_GE)
+
+
+cdef inline bint _ts_ge_stamp(long long ts, object ts_obj, object stamp) except -1:
+    """ts >= stamp"""
+    cdef long long v = 0
+    if _small_int(stamp, &v):
+        return ts >= v
+    return PyObject_RichCompareBool(ts_obj, stamp, Py_GE)
+
+
+cdef inline bint _ts_lt_stamp(long long ts, object ts_obj, object stamp) except -1:
+    """ts < stamp"""
+    cdef long long v = 0
+    if _small_int(stamp, &v):
+        return ts < v
+    return PyObject_RichCompareBool(ts_obj, stamp, Py_LT)
+
+
+cdef struct Fields:
+    # Borrowed from the profile dict: the containers are never replaced during an update,
+    # and the scalars are read before anything is written.
+    PyObject* eids
+    long long ts
+    long long t0
+    long long n
+    PyObject* cat
+    PyObject* brand
+    PyObject* band
+    PyObject* viewed
+    PyObject* viewed_ts
+    PyObject* carted
+    PyObject* carted_ts
+    PyObject* bought
+    PyObject* bought_ts
+
+
+cdef inline PyObject* _field(dict p, str name) except? NULL:
+    cdef PyObject* v = PyDict_GetItemWithError(p, name)
     return v
 
 
-cdef inline bint _usual_profile(dict p) except -1:
-    """Has the profile the shape and types the compiled update assumes? (Otherwise the
-    Python reference updates it: a recovered value with odd types, huge numbers.)"""
-    cdef long long v
-    eids = p.get("eids")
-    if not PyUnicode_CheckExact(eids):
+cdef inline bint _usual_profile(dict p, Fields* f) except -1:
+    """Are the profile's own fields of the types the compiled update does arithmetic on?
+    (Otherwise the Python reference updates it: a recovered value with odd types, huge
+    numbers, missing keys.) Fills ``f`` with them."""
+    cdef PyObject* v
+    f.eids = _field(p, "eids")
+    if f.eids == NULL or not PyUnicode_CheckExact(<object>f.eids):
         return False
-    for name in ("ts", "t0", "n"):
-        if not _small_int(p.get(name), &v):
-            return False
+    v = _field(p, "ts")
+    if v == NULL or not _small_int(<object>v, &f.ts):
+        return False
+    v = _field(p, "t0")
+    if v == NULL or not _small_int(<object>v, &f.t0):
+        return False
+    v = _field(p, "n")
+    if v == NULL or not _small_int(<object>v, &f.n):
+        return False
     for name in ("fresh", "total"):
-        if not PyFloat_CheckExact(p.get(name)):
+        v = _field(p, name)
+        if v == NULL or not PyFloat_CheckExact(<object>v):
             return False
-    for name in ("cat", "brand", "band"):
-        if not _float_dict(p.get(name)):
-            return False
+    f.cat = _field(p, "cat")
+    f.brand = _field(p, "brand")
+    f.band = _field(p, "band")
+    if (
+        f.cat == NULL or not PyDict_CheckExact(<object>f.cat)
+        or f.brand == NULL or not PyDict_CheckExact(<object>f.brand)
+        or f.band == NULL or not PyDict_CheckExact(<object>f.band)
+    ):
+        return False
+    f.viewed = _field(p, "viewed")
+    f.viewed_ts = _field(p, "viewed_ts")
+    f.carted = _field(p, "carted")
+    f.carted_ts = _field(p, "carted_ts")
+    f.bought = _field(p, "bought")
+    f.bought_ts = _field(p, "bought_ts")
     return (
-        _stamp_lists(p.get("viewed"), p.get("viewed_ts"))
-        and _stamp_lists(p.get("carted"), p.get("carted_ts"))
-        and _stamp_lists(p.get("bought"), p.get("bought_ts"))
+        f.viewed != NULL and PyList_CheckExact(<object>f.viewed)
+        and f.viewed_ts != NULL and PyList_CheckExact(<object>f.viewed_ts)
+        and f.carted != NULL and PyList_CheckExact(<object>f.carted)
+        and f.carted_ts != NULL and PyList_CheckExact(<object>f.carted_ts)
+        and f.bought != NULL and PyList_CheckExact(<object>f.bought)
+        and f.bought_ts != NULL and PyList_CheckExact(<object>f.bought_ts)
     )
 
 
 cdef inline object _min_key(dict scores):
-    """min(scores, key=scores.__getitem__) over float values: the first least."""
+    """min(scores, key=scores.__getitem__): the first least value (``<`` as min makes it:
+    the new value against the least so far)."""
     cdef Py_ssize_t pos = 0
     cdef PyObject* k
     cdef PyObject* v
     cdef PyObject* best = NULL
-    cdef double bv = 0.0, x
+    cdef PyObject* least = NULL
+    cdef bint less
     while PyDict_Next(scores, &pos, &k, &v):
-        x = PyFloat_AS_DOUBLE(<object>v)
-        if best == NULL or x < bv:
+        if best == NULL:
+            less = True
+        elif PyFloat_CheckExact(<object>v) and PyFloat_CheckExact(<object>least):
+            less = PyFloat_AS_DOUBLE(<object>v) < PyFloat_AS_DOUBLE(<object>least)
+        else:
+            less = PyObject_RichCompareBool(<object>v, <object>least, Py_LT)
+        if less:
             best = k
-            bv = x
+            least = v
     return <object>best
 
 
-cdef inline void _bump(dict scores, object key, double amount, Py_ssize_t cap) except *:
-    """logic._bump over float values (hash errors raise as dict.get's would)."""
+cdef inline int _bump(dict scores, object key, double amount, Py_ssize_t cap) except -1:
+    """logic._bump: scores[key] = scores.get(key, 0.0) + amount, then the weakest out."""
     cdef PyObject* old = PyDict_GetItemWithError(scores, key)
-    cdef double base = PyFloat_AS_DOUBLE(<object>old) if old != NULL else 0.0
-    PyDict_SetItem(scores, key, PyFloat_FromDouble(base + amount))
+    if old == NULL:
+        value = PyFloat_FromDouble(0.0 + amount)
+    elif PyFloat_CheckExact(<object>old):
+        value = PyFloat_FromDouble(PyFloat_AS_DOUBLE(<object>old) + amount)
+    else:
+        value = <object>old + PyFloat_FromDouble(amount)
+    PyDict_SetItem(scores, key, value)
     if PyDict_GET_SIZE(scores) > cap:
         PyDict_DelItem(scores, _min_key(scores))
+    return 0
 
 
 cdef inline bint _in_list(list items, object x, Py_ssize_t start) except -1:
@@ -570,23 +681,23 @@ cdef inline Py_ssize_t _index(list items, object x) except -2:
 
 cdef int _remember(list ids, list stamps, object pid, long long ts, object ts_obj,
                    Py_ssize_t cap) except -1:
-    """logic._remember (stamps are small ints, checked on entry)."""
+    """logic._remember."""
     cdef Py_ssize_t j, n, lo, hi, mid
     j = _index(ids, pid)
     if j >= 0:
-        if _stamp(stamps, j) >= ts:
+        if _stamp_ge_ts(_item(stamps, j), ts, ts_obj):
             return 0
         del ids[j]
         del stamps[j]
     n = PyList_GET_SIZE(stamps)
-    if n == 0 or ts >= _stamp(stamps, n - 1):
+    if n == 0 or _ts_ge_stamp(ts, ts_obj, <object>PyList_GET_ITEM(stamps, n - 1)):
         PyList_Append(ids, pid)
         PyList_Append(stamps, ts_obj)
     else:
         lo, hi = 0, n  # bisect_right(stamps, ts)
         while lo < hi:
             mid = (lo + hi) // 2
-            if ts < _stamp(stamps, mid):
+            if _ts_lt_stamp(ts, ts_obj, <object>PyList_GET_ITEM(stamps, mid)):
                 hi = mid
             else:
                 lo = mid + 1
@@ -598,24 +709,43 @@ cdef int _remember(list ids, list stamps, object pid, long long ts, object ts_ob
     return 0
 
 
-cdef tuple _recent_before(list ids, list stamps, object pid, long long ts, Py_ssize_t limit,
-                          double within_ms):
-    """logic._recent_before."""
-    cdef list out = []
-    cdef Py_ssize_t j
-    cdef long long when
+cdef object _recent_before(list ids, list stamps, object pid, long long ts, object ts_obj,
+                           Py_ssize_t limit, double within_ms):
+    """logic._recent_before: the last ``limit`` other products seen no earlier than
+    ``within_ms`` before ``ts``, newest first (a tuple built directly, no list)."""
+    cdef PyObject* found[64]
+    cdef Py_ssize_t j, count = 0
+    cdef long long when = 0
+    cdef bint later, too_old
+    if limit > 64:  # beyond any sensible co_window: the reference
+        return _logic._recent_before(ids, stamps, pid, ts_obj, limit, within_ms)
     for j in range(PyList_GET_SIZE(ids) - 1, -1, -1):
-        if PyList_GET_SIZE(out) >= limit:
+        if count >= limit:
             break
         other = <object>PyList_GET_ITEM(ids, j)
-        when = _stamp(stamps, j)
-        if when > ts:
+        stamp = _item(stamps, j)
+        if _small_int(stamp, &when):
+            later = when > ts
+            too_old = not later and <double>(ts - when) > within_ms
+        else:
+            later = PyObject_RichCompareBool(stamp, ts_obj, Py_GT)
+            too_old = not later and PyObject_RichCompareBool(
+                ts_obj - stamp, PyFloat_FromDouble(within_ms), Py_GT
+            )
+        if later:
             continue
-        if <double>(ts - when) > within_ms:
+        if too_old:
             break
         if not PyObject_RichCompareBool(other, pid, Py_EQ):
-            PyList_Append(out, other)
-    return tuple(out)
+            found[count] = <PyObject*>other
+            count += 1
+    if count == 0:
+        return _EMPTY
+    out = PyTuple_New(count)
+    for j in range(count):
+        Py_INCREF(<object>found[j])
+        PyTuple_SET_ITEM(out, j, <object>found[j])
+    return out
 
 
 cdef inline bint _seen(str eids, str digest) except -1:
@@ -637,6 +767,23 @@ cdef str _event_hash(object event_id):
     return PyUnicode_FromStringAndSize(out, 14)
 
 
+cdef object _erased_key(object user_id):
+    """engine.erased_key: blake2b(user_id, digest_size=16) in hex."""
+    cdef Py_ssize_t n
+    cdef const char* data
+    cdef char out[32]  # 2 * 16 digest bytes in hex
+    if not PyUnicode_CheckExact(user_id):
+        return _engine_erased_key(user_id)
+    data = PyUnicode_AsUTF8AndSize(user_id, &n)
+    cf_blake2b_hex(<const unsigned char*>data, <size_t>n, 16, out)
+    return PyUnicode_FromStringAndSize(out, 32)
+
+
+def erased_key(user_id: str) -> str:
+    """engine.erased_key, compiled."""
+    return _erased_key(user_id)
+
+
 def event_hash(event_id: str) -> str:
     """logic.event_hash, compiled."""
     if not PyUnicode_CheckExact(event_id):
@@ -648,29 +795,35 @@ cdef object _apply_event(object profile, object event, object product, object no
                          Lim* lim, object search, object cfg):
     """logic.apply_event, for a usual profile; the Python reference for any other."""
     cdef long long ts = 0, now = 0, t0 = 0, created = 0, n_events = 0, pts = 0
-    cdef double exponent, amount, weight, factor
-    cdef bint clamped, out_of_order
+    cdef double exponent, amount, weight, factor, since
+    cdef bint clamped, out_of_order, below
     cdef Py_ssize_t cap, views_in_window, lo, hi, mid, nv
     cdef PyObject* wp
     cdef dict p, scores
     cdef list viewed, viewed_ts, bought, carted
     cdef str eids, digest
     cdef PyObject* items[9]
+    cdef Fields f
+    memset(&f, 0, sizeof(Fields))
     kind = <object>PyTuple_GET_ITEM(event, 2)
     ts_obj = <object>PyTuple_GET_ITEM(event, 5)
+    category = brand = band = None
+    if product is not None and type(product) is _ProductView:
+        category, brand, band = product.category, product.brand, product.band
+        created_obj = product.created_at_ms
     if (
         not PyDict_CheckExact(profile)
         or not _small_int(ts_obj, &ts)
         or not _small_int(now_ms, &now)
         or not PyUnicode_CheckExact(<object>PyTuple_GET_ITEM(event, 0))
         or not (product is None or (
-            type(product) is _ProductView
-            and PyUnicode_CheckExact(product.category)
-            and PyUnicode_CheckExact(product.brand)
-            and PyUnicode_CheckExact(product.band)
-            and _small_int(product.created_at_ms, &created)
+            category is not None
+            and PyUnicode_CheckExact(category)
+            and PyUnicode_CheckExact(brand)
+            and PyUnicode_CheckExact(band)
+            and _small_int(created_obj, &created)
         ))
-        or not _usual_profile(<dict>profile)
+        or not _usual_profile(<dict>profile, &f)
     ):
         return _py_apply_event(profile, event, product, now_ms, cfg, search)
     p = <dict>profile
@@ -678,7 +831,7 @@ cdef object _apply_event(object profile, object event, object product, object no
     if wp == NULL:
         return _IGNORED
     weight = PyFloat_AS_DOUBLE(<object>wp)
-    eids = <str>p["eids"]
+    eids = <str>f.eids
     digest = _event_hash(<object>PyTuple_GET_ITEM(event, 0))
     if PyUnicode_Contains(eids, digest) and _seen(eids, digest):
         return _DUPLICATE
@@ -692,18 +845,16 @@ cdef object _apply_event(object profile, object event, object product, object no
     if clamped:
         ts = now
         ts_obj = now_ms
-    _small_int(p["ts"], &pts)
-    out_of_order = ts < pts
+    out_of_order = ts < f.ts
     if not out_of_order:
         p["ts"] = ts_obj
-    _small_int(p["n"], &n_events)
-    n_events += 1
+    n_events = f.n + 1
     p["n"] = PyLong_FromLongLong(n_events)
     locale = <object>PyTuple_GET_ITEM(event, 6)
     if locale:
         p["loc"] = locale
 
-    _small_int(p["t0"], &t0)
+    t0 = f.t0
     exponent = <double>(ts - t0) / lim.half_life_ms
     if exponent > 64.0:
         _rebase(p, ts, ts_obj, t0, lim.half_life_ms)
@@ -717,58 +868,69 @@ cdef object _apply_event(object profile, object event, object product, object no
     pid = <object>PyTuple_GET_ITEM(event, 3)
     cap = lim.max_affinities
     if product is not None and amount:
-        _bump(<dict>p["cat"], product.category, amount, cap)
-        key = product.brand
-        if PyUnicode_GET_LENGTH(key):
-            _bump(<dict>p["brand"], key, amount, cap)
-        _bump(<dict>p["band"], product.band, amount, cap)
+        _bump(<dict>f.cat, category, amount, cap)
+        if PyUnicode_GET_LENGTH(brand):
+            _bump(<dict>f.brand, brand, amount, cap)
+        _bump(<dict>f.band, band, amount, cap)
         p["total"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["total"]) + amount)
         if 0 <= ts - created and <double>(ts - created) <= lim.fresh_ms:
             p["fresh"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["fresh"]) + amount)
     elif search is not None and amount:
-        scores = <dict>p["cat"]
-        for cat in search.categories:
-            _bump_any(scores, cat, amount, cap)
-        scores = <dict>p["brand"]
-        for brand in search.brands:
-            _bump_any(scores, brand, amount, cap)
+        scores = <dict>f.cat
+        for name in search.categories:
+            _bump(scores, name, amount, cap)
+        scores = <dict>f.brand
+        for name in search.brands:
+            _bump(scores, name, amount, cap)
 
     co_view = _EMPTY
     co_buy = _EMPTY
     views_in_window = 0
     if pid is not None:
         if kind in _VIEW_TYPES:
-            viewed = <list>p["viewed"]
-            viewed_ts = <list>p["viewed_ts"]
+            viewed = <list>f.viewed
+            viewed_ts = <list>f.viewed_ts
             # A re-view of an item already in the session window adds no new pair.
             if not _in_list(viewed, pid, PyList_GET_SIZE(viewed) - lim.co_window - 1):
-                co_view = _recent_before(viewed, viewed_ts, pid, ts, lim.co_window,
+                co_view = _recent_before(viewed, viewed_ts, pid, ts, ts_obj, lim.co_window,
                                          lim.co_session_ms)
             _remember(viewed, viewed_ts, pid, ts, ts_obj, lim.recent_viewed)
             # len(viewed_ts) - bisect_left(viewed_ts, ts - burst_window_ms)
             nv = PyList_GET_SIZE(viewed_ts)
             lo, hi = 0, nv
+            since = <double>ts - lim.burst_window_ms
             while lo < hi:
                 mid = (lo + hi) // 2
-                if <double>_stamp(viewed_ts, mid) < <double>ts - lim.burst_window_ms:
+                stamp = <object>PyList_GET_ITEM(viewed_ts, mid)
+                if _small_int(stamp, &pts):
+                    below = <double>pts < since
+                else:
+                    below = PyObject_RichCompareBool(stamp, PyFloat_FromDouble(since), Py_LT)
+                if below:
                     lo = mid + 1
                 else:
                     hi = mid
             views_in_window = nv - lo
         elif kind == _ADD_TO_CART:
-            _remember(<list>p["carted"], <list>p["carted_ts"], pid, ts, ts_obj,
-                      lim.recent_carted)
+            _remember(<list>f.carted, <list>f.carted_ts, pid, ts, ts_obj, lim.recent_carted)
         elif kind == _PURCHASE:
-            bought = <list>p["bought"]
+            bought = <list>f.bought
             if not _in_list(bought, pid, 0):
+                # tuple(reversed(bought[-co_window:]))
                 nv = PyList_GET_SIZE(bought)
-                co_buy = tuple(reversed(bought[nv - lim.co_window if nv > lim.co_window else 0:]))
-            _remember(bought, <list>p["bought_ts"], pid, ts, ts_obj, lim.recent_bought)
-            carted = <list>p["carted"]
+                hi = nv if nv < lim.co_window else lim.co_window
+                if hi:
+                    co_buy = PyTuple_New(hi)
+                    for mid in range(hi):
+                        other = <object>PyList_GET_ITEM(bought, nv - 1 - mid)
+                        Py_INCREF(other)
+                        PyTuple_SET_ITEM(co_buy, mid, other)
+            _remember(bought, <list>f.bought_ts, pid, ts, ts_obj, lim.recent_bought)
+            carted = <list>f.carted
             lo = _index(carted, pid)
             if lo >= 0:  # bought, so no longer waiting in the cart
                 del carted[lo]
-                del (<list>p["carted_ts"])[lo]
+                del (<list>f.carted_ts)[lo]
 
     o_applied = _APPLIED
     o_ooo = out_of_order
@@ -801,16 +963,14 @@ cdef int _rebase(dict p, long long ts, object ts_obj, long long t0, double half_
         pos = 0
         while PyDict_Next(scores, &pos, &k, &v):
             # Same keys, new values: a dict may be changed so while iterating over it.
-            PyDict_SetItem(scores, <object>k, PyFloat_FromDouble(PyFloat_AS_DOUBLE(<object>v) * factor))
+            if PyFloat_CheckExact(<object>v):
+                value = PyFloat_FromDouble(PyFloat_AS_DOUBLE(<object>v) * factor)
+            else:
+                value = <object>v * PyFloat_FromDouble(factor)  # scores[key] *= factor
+            PyDict_SetItem(scores, <object>k, value)
     p["fresh"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["fresh"]) * factor)
     p["total"] = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p["total"]) * factor)
     p["t0"] = ts_obj
-    return 0
-
-
-cdef int _bump_any(dict scores, object key, double amount, Py_ssize_t cap) except -1:
-    """logic._bump for a search's names (the dict holds floats only, checked on entry)."""
-    _bump(scores, key, amount, cap)
     return 0
 
 
@@ -945,18 +1105,26 @@ cdef class HotEngine:
     cdef Py_ssize_t max_neighbors
     cdef double pop_half_life
     cdef long long burst_views
-    cdef object erased_key
+    # The engine's mappings and helpers, read once per call (none is replaced meanwhile:
+    # the dirty dicts are cleared in place, the index resets only in refresh/resync).
+    cdef object dirty_profiles, dirty_co, profiles, catalog, co, erased, index, views
+    cdef object debouncer
+    cdef object pending  # the Debouncer's windows by user, or None for another debouncer
+    # "<partition>:<product id>" per partition and product: the co table's keys, made once
+    # and then the very objects the table holds (found by identity, hashed once).
+    cdef dict co_keys
     # Metric counts not yet added to engine.metrics (added when a call returns).
     cdef long long c_behavior_events, c_applied, c_duplicates, c_ignored, c_out_of_order
     cdef long long c_unknown_product, c_future_clamped, c_heavy, c_erased_user_events
     cdef long long c_triggers, c_coalesced
 
     def __init__(self, engine: object) -> None:
+        global _engine_erased_key
         from workers.profiles.engine import erased_key
 
+        _engine_erased_key = erased_key  # for ids that are not plain str
         cfg = engine.cfg
         self.engine = engine
-        self.erased_key = erased_key
         self.cfg = cfg
         _limits_of(cfg, &self.lim)
         if type(cfg.max_neighbors) is not int or not 1 <= cfg.max_neighbors < SAFE_INT:
@@ -964,6 +1132,7 @@ cdef class HotEngine:
         if type(cfg.burst_views) is not int or not -SAFE_INT < cfg.burst_views < SAFE_INT:
             raise ValueError("burst_views")
         self.max_neighbors = cfg.max_neighbors
+        self.co_keys = {}
         self.pop_half_life = cfg.popularity_half_life_s * 1000.0
         self.burst_views = cfg.burst_views
 
@@ -995,9 +1164,29 @@ cdef class HotEngine:
         self.c_out_of_order = self.c_unknown_product = self.c_future_clamped = 0
         self.c_heavy = self.c_erased_user_events = self.c_triggers = self.c_coalesced = 0
 
+    cdef int _bind(self) except -1:
+        engine = self.engine
+        state = engine.state
+        self.dirty_profiles = engine._dirty_profiles
+        self.dirty_co = engine._dirty_co
+        self.profiles = state.profiles
+        self.catalog = state.catalog
+        self.co = state.co
+        self.erased = state.erased
+        self.index = engine.index
+        self.views = self.index._views
+        self.debouncer = engine.debouncer
+        self.pending = (
+            self.debouncer._pending
+            if type(self.debouncer) is _Debouncer and _FAST_TRIGGERS
+            else None
+        )
+        return 0
+
     def apply(self, event: object, source: object, now_ms: object) -> object:
         """ProfileEngine.apply, compiled."""
         engine = self.engine
+        self._bind()
         try:
             outcome = self._apply(engine, engine.state, event, source, now_ms)
         finally:
@@ -1016,6 +1205,7 @@ cdef class HotEngine:
             FAST_READER and type(codec) is _PlainAvroCodec and codec.name == "UserBehavior"
         )
         engine._in_batch = True
+        self._bind()
         try:
             for env in envs:
                 self.c_behavior_events += 1
@@ -1043,13 +1233,13 @@ cdef class HotEngine:
         cdef PyObject* sp
         user_id = <object>PyTuple_GET_ITEM(event, 1)
         kind = <object>PyTuple_GET_ITEM(event, 2)
-        dirty = engine._dirty_profiles
+        dirty = self.dirty_profiles
         profile = _mget(dirty, user_id)
         if profile is None:
-            profile = _mget(state.profiles, user_id)
+            profile = _mget(self.profiles, user_id)
         # A user with a profile is not erased (erasure deletes it, and an erased user's
         # events never make a new one), so only users without one pay for the digest.
-        if profile is None and self.erased_key(user_id) in state.erased:
+        if profile is None and _erased_key(user_id) in self.erased:
             self.c_erased_user_events += 1
             return None
         if kind == _ERASE:
@@ -1058,16 +1248,15 @@ cdef class HotEngine:
         if profile is None:
             profile = _new_profile(<object>PyTuple_GET_ITEM(event, 5))
         product_id = <object>PyTuple_GET_ITEM(event, 3)
-        entry = _mget(state.catalog, product_id) if product_id else None
+        entry = _mget(self.catalog, product_id) if product_id else None
         if entry is not None:
-            index = engine.index
-            view = _mget(index._views, entry["product_id"])
+            view = _mget(self.views, entry["product_id"])  # index.view_of's cache
             if view is None:
-                view = index.view_of(entry)
+                view = self.index.view_of(entry)
         else:
             view = None
         query = <object>PyTuple_GET_ITEM(event, 4)
-        search = engine.index.match_query(query) if query else None
+        search = self.index.match_query(query) if query else None
         outcome = _apply_event(profile, event, view, now_ms, &self.lim, search, self.cfg)
         status = <object>PyTuple_GET_ITEM(outcome, 0)
         if status != _APPLIED:
@@ -1095,19 +1284,84 @@ cdef class HotEngine:
             strength = 0
         if strength:
             self.c_triggers += 1
-            debouncer = engine.debouncer
+            self._trigger(user_id, event, outcome, source, now_ms, strength)
+        return outcome
+
+    cdef int _trigger(self, object user_id, object event, object outcome, object source,
+                      object now_ms, long long strength) except -1:
+        """The engine's ``debouncer.absorbs`` / ``trigger_for`` / ``debouncer.offer`` step.
+        For a plain Debouncer the common cases run here: a window already open absorbs
+        the trigger, or takes it as its new one; a new window is opened by ``offer``."""
+        cdef PyObject* cur
+        debouncer = self.debouncer
+        if self.pending is None:  # another debouncer: through its methods
             if debouncer.absorbs(user_id, strength):
                 self.c_coalesced += 1
-            else:
-                if type(source) is not _Provenance:
-                    source = _Provenance(
-                        source.topic, source.partition, source.offset,
-                        <object>PyTuple_GET_ITEM(event, 0),
-                    )
-                trigger = _trigger_for(event, outcome, self.cfg, source)
-                if trigger is not None and not debouncer.offer(user_id, trigger, now_ms):
-                    self.c_coalesced += 1
-        return outcome
+                return 0
+            trigger = self._trigger_for(event, outcome, self._provenance(source, event))
+            if trigger is not None and not debouncer.offer(user_id, trigger, now_ms):
+                self.c_coalesced += 1
+            return 0
+        cur = PyDict_GetItemWithError(self.pending, user_id)
+        if cur != NULL:
+            current = <object>cur
+            if strength < current.trigger.strength:  # absorbs: a stronger one is pending
+                current.coalesced += 1
+                self.c_coalesced += 1
+                return 0
+        trigger = self._trigger_for(event, outcome, self._provenance(source, event))
+        if trigger is None:
+            return 0
+        if cur == NULL:
+            if not debouncer.offer(user_id, trigger, now_ms):
+                self.c_coalesced += 1
+            return 0
+        # offer() into the open window: counted, and the trigger is the latest at least as
+        # strong as the pending one (it is, or absorbs would have taken it).
+        current.coalesced += 1
+        if trigger.strength >= current.trigger.strength:
+            current.trigger = trigger
+        self.c_coalesced += 1
+        return 0
+
+    cdef object _provenance(self, object source, object event):
+        if type(source) is _Provenance:
+            return source
+        return _new_frozen(
+            _Provenance,
+            _PROVENANCE_FIELDS,
+            (source.topic, source.partition, source.offset, <object>PyTuple_GET_ITEM(event, 0)),
+        )
+
+    cdef object _trigger_for(self, object event, object outcome, object source):
+        """triggers.trigger_for, for an applied event (the caller saw a strength)."""
+        kind = <object>PyTuple_GET_ITEM(event, 2)
+        pid = <object>PyTuple_GET_ITEM(event, 3)
+        locale = <object>PyTuple_GET_ITEM(event, 6)
+        if kind == _PURCHASE:
+            # Right after a purchase the feed is the place for complements; a push would nag.
+            values = ("purchase", 4, f"bought:{pid}", "feed_card", pid, source, locale)
+        elif kind == _ADD_TO_CART:
+            values = ("add_to_cart", 3, f"carted:{pid}", "push", pid, source, locale)
+        elif kind == "search":
+            values = ("search", 2, "searched", "feed_card", None, source, locale)
+        elif kind in _VIEW_TYPES and <object>PyTuple_GET_ITEM(outcome, 5) >= self.burst_views:
+            values = ("view_burst", 1, f"viewed:{pid}", "feed_card", pid, source, locale)
+        else:
+            return None
+        return _new_frozen(_Trigger, _TRIGGER_FIELDS, values)
+
+    cdef object _co_key(self, object keys, object partition, object pid):
+        """f"{partition}:{pid}", the same object each time for a str id."""
+        cdef PyObject* k
+        if keys is None or not PyUnicode_CheckExact(pid):
+            return f"{partition}:{pid}"
+        k = PyDict_GetItemWithError(keys, pid)
+        if k != NULL:
+            return <object>k
+        key = f"{partition}:{pid}"
+        PyDict_SetItem(keys, pid, key)
+        return key
 
     cdef int _update_co(self, object engine, object state, object event, object outcome,
                         object partition) except -1:
@@ -1120,8 +1374,13 @@ cdef class HotEngine:
         if pid is None or wp == NULL:
             return 0
         ts_obj = <object>PyTuple_GET_ITEM(outcome, 8)
-        dirty, stored = engine._dirty_co, state.co
-        key = f"{partition}:{pid}"
+        dirty, stored = self.dirty_co, self.co
+        keys = None
+        if type(partition) is int:
+            keys = _mget(self.co_keys, partition)
+            if keys is None:
+                keys = self.co_keys[partition] = {}
+        key = self._co_key(keys, partition, pid)
         entry = _mget(dirty, key)
         if entry is None:
             entry = _mget(stored, key)
@@ -1138,7 +1397,7 @@ cdef class HotEngine:
                 continue
             _add_pairs(entry, kind, others, cap)
             for other in others:  # symmetric: the other item learns about this one too
-                key = f"{partition}:{other}"
+                key = self._co_key(keys, partition, other)
                 other_entry = _mget(dirty, key)
                 if other_entry is None:
                     other_entry = _mget(stored, key)

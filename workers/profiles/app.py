@@ -499,7 +499,12 @@ class ProfilesWorker:
             redirect_stdouts=False,
             daemon=False,
         )
-        log.info("profiles_worker_starting", app_id=self.cfg.app_id, partitions=partitions)
+        log.info(
+            "profiles_worker_starting",
+            app_id=self.cfg.app_id,
+            partitions=partitions,
+            engine=engine.implementation,  # the compiled hot path, or the Python code
+        )
         try:
             loop.run_until_complete(worker.start())
             loop.run_until_complete(self._wait(stop, worker))

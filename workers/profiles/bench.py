@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from workers.envelope import Envelope
+from workers.profiles import hot
 from workers.profiles.catalog import CatalogIndex
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.decode import decode_behavior
@@ -108,13 +109,21 @@ def product_record(entry: CatalogEntry) -> dict[str, Any]:
 class ProfileStage:
     """The engine over dict state, fed batches of envelopes: what the worker's agent runs."""
 
-    def __init__(self, workload: Workload, cfg: ProfilesConfig, partitions: int = 3) -> None:
+    def __init__(
+        self,
+        workload: Workload,
+        cfg: ProfilesConfig,
+        partitions: int = 3,
+        compiled: bool | None = None,
+    ) -> None:
         codecs = Codecs(
             behavior=PlainAvroCodec("UserBehavior"),
             product=PlainAvroCodec("ProductCreated"),
             request=PlainAvroCodec("ContentRequest"),
         )
-        self.engine = ProfileEngine(cfg, State(), TopicSettings(), codecs, partitions)
+        self.engine = ProfileEngine(
+            cfg, State(), TopicSettings(), codecs, partitions, compiled=compiled
+        )
         for entry in workload.catalog:
             self.engine.state.catalog[entry["product_id"]] = entry
             self.engine.index.add(entry)
@@ -135,10 +144,24 @@ def envelopes_of(values: Sequence[bytes], topic: str = "user-behavior") -> list[
 
 
 class Stage:
-    """decode + the plain update function over dict state (no co-occurrence, no triggers)."""
+    """decode + the plain update function over dict state (no co-occurrence, no triggers),
+    compiled (hot.py) when the engine would run compiled."""
 
     def __init__(self, workload: Workload, cfg: ProfilesConfig) -> None:
         self.cfg = cfg
+        self.apply_event: Callable[..., Any] = apply_event
+        self.decode: Callable[[bytes, PlainAvroCodec], Any] = decode_behavior
+        module = hot.module
+        if module is not None and hot.enabled():
+            self.apply_event, read = module.apply_event, module.read_behavior
+
+            def _decode(value: bytes, codec: PlainAvroCodec) -> Any:
+                try:
+                    return read(value)
+                except ValueError:  # what the compiled reader leaves to the general path
+                    return decode_behavior(value, codec)
+
+            self.decode = _decode
         self.codec = PlainAvroCodec("UserBehavior")
         self.catalog = {e["product_id"]: e for e in workload.catalog}
         self.index = CatalogIndex()
@@ -147,14 +170,14 @@ class Stage:
         self.profiles: dict[str, Profile] = {}
 
     def __call__(self, value: bytes, now_ms: int) -> None:
-        event = decode_behavior(value, self.codec)
+        event = self.decode(value, self.codec)
         profile = self.profiles.get(event.user_id)
         if profile is None:
             profile = new_profile(event.ts_ms)
         entry = self.catalog.get(event.product_id) if event.product_id else None
         view = self.index.view_of(entry) if entry is not None else None
         search = self.index.match_query(event.query) if event.query else None
-        apply_event(profile, event, view, now_ms, self.cfg, search)
+        self.apply_event(profile, event, view, now_ms, self.cfg, search)
         self.profiles[event.user_id] = profile
 
 
@@ -468,7 +491,9 @@ def _topic_size(conf: dict[str, Any], topic: str) -> int:
 @dataclass(frozen=True, slots=True)
 class BenchResult:
     events: int
+    implementation: str  # what the engine ran: "compiled" or "python (why)"
     stage_rates: list[float]
+    python_stage_rates: list[float]  # the Python reference engine, same run (when compiled)
     update_rates: list[float]
     raw_consume_rates: list[float]
     consume_stage_rates: list[float]
@@ -520,10 +545,18 @@ def run_bench(
     time_batches(envelopes[:warm], ProfileStage(workload, cfg))  # imports, caches, warm-up
     time_stage(workload.values[:warm], Stage(workload, cfg))
     stage_rates: list[float] = []
+    python_rates: list[float] = []
     update_rates: list[float] = []
     stage = Stage(workload, cfg)
+    implementation = ProfileStage(workload, cfg).engine.implementation
+    if implementation == "compiled":
+        time_batches(envelopes[:warm], ProfileStage(workload, cfg, compiled=False))
     for _ in range(rounds):
         stage_rates.append(time_batches(envelopes, ProfileStage(workload, cfg)))
+        if implementation == "compiled":  # the reference, alternated in the same weather
+            python_rates.append(
+                time_batches(envelopes, ProfileStage(workload, cfg, compiled=False))
+            )
         stage = Stage(workload, cfg)
         update_rates.append(time_stage(workload.values, stage))
     raw: list[float] = []
@@ -547,7 +580,9 @@ def run_bench(
     memory_interned = measure_memory(stage, memory_profiles, intern=True)
     return BenchResult(
         events=events,
+        implementation=implementation if implementation != "python" else hot.implementation(),
         stage_rates=stage_rates,
+        python_stage_rates=python_rates,
         update_rates=update_rates,
         raw_consume_rates=raw,
         consume_stage_rates=full,
@@ -572,8 +607,15 @@ def render(result: BenchResult) -> str:
         f"{_rates(result.stage_rates)} ({result.events:,} events, "
         f"{result.mean_events_per_user:.0f} per user, one process, "
         f"{len(result.stage_rates)} rounds)",
+        f"  engine implementation measured: {result.implementation}",
         f"  of which decode + profile update alone:  {_rates(result.update_rates)}",
     ]
+    if result.python_stage_rates:
+        speedup = result.stage_rate / statistics.median(result.python_stage_rates)
+        lines.append(
+            f"  Python reference engine, same run:      {_rates(result.python_stage_rates)}"
+            f" (compiled {speedup:.1f}x)"
+        )
     if result.ratio is not None:
         lines += [
             f"raw consume (confluent-kafka, same run): {_rates(result.raw_consume_rates)}",

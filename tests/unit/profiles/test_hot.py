@@ -21,7 +21,7 @@ from workers.profiles import cooc, decode, hot, logic
 from workers.profiles import engine as engine_module
 from workers.profiles.bench import make_workload
 from workers.profiles.config import ProfilesConfig
-from workers.profiles.engine import Codecs, Produce, ProfileEngine, State
+from workers.profiles.engine import Codecs, Produce, ProfileEngine, State, erased_key
 from workers.profiles.records import BEHAVIOR_TYPES, Behavior, CatalogEntry, new_profile
 from workers.profiles.simulate import make_catalog, make_world
 from workers.serde import PlainAvroCodec
@@ -95,8 +95,8 @@ def test_the_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_event_hash_matches_hashlib() -> None:
-    """The compiled BLAKE2b gives hashlib's digest for short, long, block-sized and
-    non-ASCII ids."""
+    """The compiled BLAKE2b gives hashlib's digests (event ids, erased users) for short,
+    long, block-sized and non-ASCII ids."""
     rng = random.Random(5)
     ids = ["", "e1", "é" * 64, "x" * 127, "x" * 128, "x" * 129, "y" * 256, "用户🙂" * 40]
     ids += ["".join(chr(rng.randrange(32, 0x3000)) for _ in range(rng.randrange(300)))]
@@ -104,6 +104,7 @@ def test_event_hash_matches_hashlib() -> None:
     for event_id in ids:
         expected = hashlib.blake2b(event_id.encode(), digest_size=7).hexdigest()
         assert _hot().event_hash(event_id) == expected == logic.event_hash(event_id)
+        assert _hot().erased_key(event_id) == erased_key(event_id)
 
 
 # -- the reader ---------------------------------------------------------------------------
