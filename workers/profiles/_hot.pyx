@@ -27,7 +27,7 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_FromLongLong
 from cpython.tuple cimport PyTuple_New
 from cpython.float cimport PyFloat_AS_DOUBLE
 from libc.math cimport pow as c_pow
-from libc.string cimport memset
+from libc.string cimport memcpy, memset, strlen
 
 import sys
 
@@ -235,17 +235,21 @@ def _plain_frozen(cls: type, names: tuple) -> bool:
     )
 
 
-# Trigger and Provenance are built here as their dataclass __init__ builds them: the
-# fields stored in order, through object.__setattr__ (what a frozen dataclass's __init__
-# calls), at a fraction of the cost of the Python-level __init__.
+# Trigger, Provenance and Envelope are built here as their dataclass __init__ builds them:
+# the fields stored in order, through object.__setattr__ (what a frozen dataclass's
+# __init__ calls), at a fraction of the cost of the Python-level __init__.
+cdef tuple _ENVELOPE_FIELDS = (
+    "topic", "partition", "offset", "key", "value", "headers", "timestamp_ms"
+)
 _FAST_TRIGGERS = _plain_frozen(_Trigger, _TRIGGER_FIELDS) and _plain_frozen(
     Provenance, _PROVENANCE_FIELDS
 )
+_FAST_ENVELOPES = _plain_frozen(Envelope, _ENVELOPE_FIELDS)
 
 
-cdef object _new_frozen(object cls, tuple names, tuple values):
+cdef object _new_frozen(object cls, tuple names, tuple values, bint fast=True):
     cdef Py_ssize_t i
-    if not _FAST_TRIGGERS:
+    if not (_FAST_TRIGGERS and fast):
         return cls(*values)
     obj = _object_new(cls)
     for i in range(len(names)):
@@ -784,6 +788,33 @@ def erased_key(user_id: str) -> str:
     return _erased_key(user_id)
 
 
+def envelopes_of_records(records: object) -> list:
+    """[app.envelope_of_record(r) for r in records], compiled: the same Envelopes."""
+    cdef list out = []
+    cdef bint fast = _FAST_ENVELOPES
+    for record in records:
+        raw_headers = record.headers or ()
+        headers = tuple([
+            (str(k), v if isinstance(v, bytes) else b"") for k, v in raw_headers
+        ])
+        value = record.value
+        out.append(_new_frozen(
+            Envelope,
+            _ENVELOPE_FIELDS,
+            (
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                value if isinstance(value, bytes) else b"",
+                headers,
+                int(record.timestamp or 0),
+            ),
+            fast,
+        ))
+    return out
+
+
 def event_hash(event_id: str) -> str:
     """logic.event_hash, compiled."""
     if not PyUnicode_CheckExact(event_id):
@@ -1084,6 +1115,12 @@ cdef int _add_popularity(object entry, double weight, long long ts, object ts_ob
 
 # -- the engine ---------------------------------------------------------------------------
 
+cdef object _reads(object mapping):
+    """The mapping a table's reads go to (app.TableView.read_view), else the mapping."""
+    read_view = getattr(mapping, "read_view", None)
+    return read_view() if read_view is not None else mapping
+
+
 cdef inline object _mget(object mapping, object key):
     """mapping.get(key): a dict directly, anything else (a faust TableView) by its get."""
     cdef PyObject* v
@@ -1169,10 +1206,11 @@ cdef class HotEngine:
         state = engine.state
         self.dirty_profiles = engine._dirty_profiles
         self.dirty_co = engine._dirty_co
-        self.profiles = state.profiles
-        self.catalog = state.catalog
-        self.co = state.co
-        self.erased = state.erased
+        # A faust TableView reads its store's dict: read that dict here, as its get does.
+        self.profiles = _reads(state.profiles)
+        self.catalog = _reads(state.catalog)
+        self.co = _reads(state.co)
+        self.erased = _reads(state.erased)
         self.index = engine.index
         self.views = self.index._views
         self.debouncer = engine.debouncer
@@ -1414,3 +1452,207 @@ cdef class HotEngine:
                     if len(counts) > cap:
                         _cooc.evict_weakest(counts, cap)
         return 0
+
+
+# -- changelog JSON -----------------------------------------------------------------------
+
+cdef extern from "Python.h":
+    char* PyOS_double_to_string(double val, char format_code, int precision, int flags,
+                                int* ptype) except NULL
+    int Py_DTSF_ADD_DOT_0
+    void* PyMem_Realloc(void* p, size_t n)
+    void PyMem_Free(void* p)
+    int Py_UNICODE_IS_SURROGATE(Py_UCS4 ch)
+    Py_UCS4 Py_UNICODE_HIGH_SURROGATE(Py_UCS4 ch)
+    Py_UCS4 Py_UNICODE_LOW_SURROGATE(Py_UCS4 ch)
+    int PyUnicode_KIND(object s)
+    void* PyUnicode_DATA(object s)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t i)
+    object PyBytes_FromStringAndSize(const char* s, Py_ssize_t n)
+
+cdef extern from "math.h":
+    bint isfinite(double x)
+    bint isnan(double x)
+
+cdef extern from "stdio.h":
+    int snprintf(char* s, size_t n, const char* fmt, ...)
+
+
+cdef struct Buf:
+    char* data
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef int _reserve(Buf* b, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t cap = b.cap
+    cdef void* p
+    if b.n + extra <= cap:
+        return 0
+    while cap < b.n + extra:
+        cap = cap * 2 if cap else 1024
+    p = PyMem_Realloc(b.data, <size_t>cap)
+    if p == NULL:
+        raise MemoryError()
+    b.data = <char*>p
+    b.cap = cap
+    return 0
+
+
+cdef inline int _put(Buf* b, const char* s, Py_ssize_t n) except -1:
+    _reserve(b, n)
+    memcpy(b.data + b.n, s, <size_t>n)
+    b.n += n
+    return 0
+
+
+cdef const char* _HEX = "0123456789abcdef"
+
+
+cdef int _put_u(Buf* b, unsigned int c) except -1:
+    """\\uXXXX, as the json module's ASCII escaper writes it."""
+    _reserve(b, 6)
+    b.data[b.n] = 92  # backslash
+    b.data[b.n + 1] = 117  # u
+    b.data[b.n + 2] = _HEX[(c >> 12) & 15]
+    b.data[b.n + 3] = _HEX[(c >> 8) & 15]
+    b.data[b.n + 4] = _HEX[(c >> 4) & 15]
+    b.data[b.n + 5] = _HEX[c & 15]
+    b.n += 6
+    return 0
+
+
+cdef int _dump_str(Buf* b, object s) except -1:
+    """json.encoder.encode_basestring_ascii(s)."""
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(s)
+    cdef int kind = PyUnicode_KIND(s)
+    cdef void* data = PyUnicode_DATA(s)
+    cdef Py_UCS4 c
+    _reserve(b, n + 2)
+    b.data[b.n] = 34  # "
+    b.n += 1
+    for i in range(n):
+        c = PyUnicode_READ(kind, data, i)
+        if 32 <= c <= 126 and c != 92 and c != 34:
+            _reserve(b, 1)
+            b.data[b.n] = <char>c
+            b.n += 1
+        elif c == 92 or c == 34:
+            _reserve(b, 2)
+            b.data[b.n] = 92
+            b.data[b.n + 1] = <char>c
+            b.n += 2
+        elif c == 8:
+            _put(b, "\\b", 2)
+        elif c == 12:
+            _put(b, "\\f", 2)
+        elif c == 10:
+            _put(b, "\\n", 2)
+        elif c == 13:
+            _put(b, "\\r", 2)
+        elif c == 9:
+            _put(b, "\\t", 2)
+        elif c >= 0x10000:
+            _put_u(b, <unsigned int>Py_UNICODE_HIGH_SURROGATE(c))
+            _put_u(b, <unsigned int>Py_UNICODE_LOW_SURROGATE(c))
+        else:
+            _put_u(b, <unsigned int>c)
+    _reserve(b, 1)
+    b.data[b.n] = 34
+    b.n += 1
+    return 0
+
+
+cdef int _dump(Buf* b, object obj, int depth) except -1:
+    """JSON for a tree of exact dicts (str keys), lists, str, int, float, bool and None,
+    as faust's json codec writes it; 1 for anything else (the caller then uses faust's)."""
+    cdef long long v
+    cdef int overflow = 0
+    cdef char num[32]
+    cdef char* text
+    cdef double x
+    cdef Py_ssize_t pos = 0, i, n
+    cdef PyObject* k
+    cdef PyObject* item
+    cdef bint first
+    if depth > 200:
+        return 1
+    if obj is None:
+        return _put(b, "null", 4)
+    if obj is True:
+        return _put(b, "true", 4)
+    if obj is False:
+        return _put(b, "false", 5)
+    if PyUnicode_CheckExact(obj):
+        return _dump_str(b, obj)
+    if PyLong_CheckExact(obj):
+        v = PyLong_AsLongLongAndOverflow(obj, &overflow)
+        if overflow:
+            text_obj = repr(obj)  # int.__repr__, as the json module writes big ints
+            text = <char*>PyUnicode_AsUTF8AndSize(text_obj, &n)
+            return _put(b, text, n)
+        n = snprintf(num, 32, "%lld", v)
+        return _put(b, num, n)
+    if PyFloat_CheckExact(obj):
+        x = PyFloat_AS_DOUBLE(obj)
+        if not isfinite(x):  # allow_nan, as faust's json
+            if isnan(x):
+                return _put(b, "NaN", 3)
+            if x > 0:
+                return _put(b, "Infinity", 8)
+            return _put(b, "-Infinity", 9)
+        text = PyOS_double_to_string(x, 114, 0, Py_DTSF_ADD_DOT_0, NULL)  # float.__repr__
+        try:
+            _put(b, text, <Py_ssize_t>strlen(text))
+        finally:
+            PyMem_Free(text)
+        return 0
+    if PyDict_CheckExact(obj):
+        _put(b, "{", 1)
+        first = True
+        while PyDict_Next(obj, &pos, &k, &item):
+            if not PyUnicode_CheckExact(<object>k):
+                return 1
+            if not first:
+                _put(b, ",", 1)
+            first = False
+            _dump_str(b, <object>k)
+            _put(b, ":", 1)
+            if _dump(b, <object>item, depth + 1):
+                return 1
+        return _put(b, "}", 1)
+    if PyList_CheckExact(obj):
+        _put(b, "[", 1)
+        n = PyList_GET_SIZE(obj)
+        for i in range(n):
+            if i:
+                _put(b, ",", 1)
+            if _dump(b, <object>PyList_GET_ITEM(obj, i), depth + 1):
+                return 1
+        return _put(b, "]", 1)
+    return 1
+
+
+cdef class FaustJson:
+    """faust's "json" bytes for a value (faust_batch.faust_json_dumps), written directly
+    into one buffer instead of through the json module's chunks; values of other shapes
+    (tuples, other key types, objects faust's encoder knows) go to ``fallback``."""
+
+    cdef object fallback
+
+    def __init__(self, fallback: object) -> None:
+        self.fallback = fallback
+
+    def __call__(self, obj: object) -> bytes:
+        cdef Buf b
+        cdef int rc
+        b.data = NULL
+        b.n = 0
+        b.cap = 0
+        try:
+            rc = _dump(&b, obj, 0)
+            if rc == 0:
+                return PyBytes_FromStringAndSize(b.data, b.n)
+        finally:
+            PyMem_Free(b.data)
+        return self.fallback(obj)

@@ -538,3 +538,91 @@ def test_a_config_the_c_code_cannot_hold_runs_the_python_code() -> None:
     cfg = ProfilesConfig(heavy_user_events=2**60)
     engine = ProfileEngine(cfg, State(), TopicSettings(), CODECS)
     assert engine.implementation == "python"
+
+
+def test_envelopes_of_records_match_the_python_copy() -> None:
+    """The batch edge's compiled envelope copy gives app.envelope_of_record's Envelopes:
+    headers, odd values and missing timestamps included."""
+    from types import SimpleNamespace
+
+    from workers.profiles.app import envelope_of_record
+
+    records = [
+        SimpleNamespace(
+            topic="t",
+            partition=p,
+            offset=o,
+            key=key,
+            value=value,
+            headers=headers,
+            timestamp=ts,
+        )
+        for p, o, key, value, headers, ts in [
+            (0, 1, b"k", b"v", [("a", b"1"), ("b", None), (3, b"x")], 17),
+            (2, 9, None, None, None, None),
+            (1, 5, b"", "text", (), 0),
+            (1, 6, b"k", b"", [("h", "str")], 1.9),
+        ]
+    ]
+    compiled = _hot().envelopes_of_records(records)
+    expected = [envelope_of_record(r) for r in records]
+    assert compiled == expected
+    assert [type(e) for e in compiled] == [Envelope] * len(records)
+
+
+def _json_values() -> Any:
+    from hypothesis import strategies as st
+
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**70), max_value=2**70)
+        | st.floats(allow_nan=True, allow_infinity=True)
+        | st.text()
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+        ),
+        max_leaves=30,
+    )
+
+
+def test_changelog_json_is_faust_json() -> None:
+    """The compiled JSON writer gives faust's json bytes for profiles, co entries and
+    arbitrary JSON trees (escapes, surrogates, floats, big ints); other shapes fall
+    back to faust's own encoder."""
+    from hypothesis import given, settings
+
+    from workers.profiles import faust_batch
+
+    reference = faust_batch._faust_json_dumps()
+    assert reference is not None
+    dumps = _hot().FaustJson(reference)
+    assert faust_batch.faust_json_dumps is not None
+    assert faust_batch.faust_json_dumps(["x"]) == reference(["x"])
+
+    @settings(max_examples=400, deadline=None)
+    @given(_json_values())
+    def check(value: Any) -> None:
+        assert dumps(value) == reference(value)
+        assert dumps({"k": value, "l": [value]}) == reference({"k": value, "l": [value]})
+
+    check()
+    odd = [
+        "\ud800 lone surrogate",
+        '\x00\x1f\x7f"\\\b\f\n\r\t é 用户 🙂',
+        [(1, 2), {1: "int key"}, {"t": (3,)}],
+        {"deep": [[[[[[[[[["x"]]]]]]]]]]},
+        [0.1, -0.0, 5e-324, 1e300, 1e16, 123456789.0, float("nan"), float("-inf")],
+    ]
+    for value in odd:
+        assert dumps(value) == reference(value)
+    catalog = _catalog(2)
+    engine = _engine(TIGHT, True, catalog)
+    values = _random_records(2, 800, catalog)
+    engine.on_behavior_batch([_env(v, i) for i, v in enumerate(values)], T0)
+    for table in (engine.state.profiles, engine.state.co):
+        for value in table.values():
+            assert dumps(value) == reference(value)
