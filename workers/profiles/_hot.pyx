@@ -26,7 +26,6 @@ from cpython.unicode cimport PyUnicode_Contains
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_FromLongLong
 from cpython.tuple cimport PyTuple_New
 from cpython.float cimport PyFloat_AS_DOUBLE
-from libc.math cimport pow as c_pow
 from libc.string cimport memcpy, memset, strlen
 
 import sys

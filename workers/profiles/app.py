@@ -292,10 +292,13 @@ class BehaviorBatches:
         last: dict[tuple[Any, str], Any] = {}
         for table, key, value in log:
             last[table, key] = value
-        changes = [
-            (table.changelog_topic.get_topic_name(), *changelog_record(table, key, value))
-            for (table, key), value in last.items()
-        ]
+        topics: dict[Any, str] = {}  # each table's changelog topic, looked up once
+        changes = []
+        for (table, key), value in last.items():
+            topic = topics.get(table)
+            if topic is None:
+                topic = topics[table] = table.changelog_topic.get_topic_name()
+            changes.append((topic, *changelog_record(table, key, value)))
         await send_changelog(self.app.producer, tp.partition, changes)
         await self.send_all(out)
         self.handled += len(records)
