@@ -67,7 +67,12 @@ def engine_child(model: Path, count: int, new_tokens: int, threads: int, sample:
         elapsed = time.perf_counter() - started
         out[str(batch)] = {"tokens_per_s": tokens / elapsed, "copies_per_s": len(reqs) / elapsed}
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"batches": out, "peak_rss_mb": rss_mb, "providers": list(engine.providers)}
+    return {
+        "batches": out,
+        "peak_rss_mb": rss_mb,
+        "providers": list(engine.providers),
+        "graph": engine.model.graph_file,
+    }
 
 
 def _engine_run(
@@ -242,7 +247,8 @@ def main() -> int:
             f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f}"
         )
     print(
-        f"engine process peak RSS: {engine['peak_rss_mb']:.0f} MB (providers {engine['providers']})"
+        f"engine process peak RSS: {engine['peak_rss_mb']:.0f} MB (providers {engine['providers']},"
+        f" graph {engine.get('graph')})"
     )
     if args.json:
         args.json.write_text(
