@@ -134,8 +134,10 @@ class InPlaceRunner:
     The first ``forward`` (the prefill, zero-length pasts) runs like ``HostRunner``; its
     presents, or caches given to ``load_caches``, are copied once into buffers with
     ``room`` more positions. A step past the capacity grows the buffers (one copy).
-    Dropping finished rows copies the cache too, so it waits until a quarter of the rows
-    have finished: until then they ride along on masked pad tokens.
+    Dropping finished rows copies the cache too, so it waits until half the rows have
+    finished: until then they ride along on masked pad tokens. (Timed on 64 held-out
+    prompts at batch 16, best of three: 2.65-2.71 s waiting for half, 2.98 s for a
+    quarter, 3.23 s compacting on every finished row, 2.98 s never.)
     """
 
     def __init__(
@@ -144,7 +146,7 @@ class InPlaceRunner:
         signature: ModelSignature,
         batch: int,
         room: int,
-        compact_below: float = 0.75,
+        compact_below: float = 0.5,
     ) -> None:
         self._session = session
         self._signature = signature

@@ -114,8 +114,8 @@ def test_buffers_grow_and_compact_without_changing_the_logits() -> None:
         expected = reference.forward(next_ids, mask, step_positions)
         capacities.add(runner.capacity)
     assert len(capacities) > 2  # the buffers grew more than once
-    assert runner.should_compact(3, 4) and not runner.should_compact(4, 4)
-    assert not runner.should_compact(7, 8) and runner.should_compact(6, 8)
+    assert runner.should_compact(2, 4) and not runner.should_compact(3, 4)
+    assert not runner.should_compact(5, 8) and runner.should_compact(4, 8)
 
 
 def test_use_io_binding_false_runs_the_inplace_graph_as_a_drop_in() -> None:
