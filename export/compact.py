@@ -61,6 +61,35 @@ def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor
     return weight * (x * torch.rsqrt(variance + eps))
 
 
+def _cached_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    past_key: torch.Tensor,
+    past_value: torch.Tensor,
+    bias: torch.Tensor,
+    scale: float,
+    dims: tuple[Any, Any, int, int, int, Any],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Append ``k``/``v`` [batch, kv, seq, dim] to the cache and attend with the rotated
+    queries ``q`` [batch, kv, groups, seq, dim]. Returns the output [batch, seq, heads *
+    dim] and the presents.
+
+    ``dims`` is (batch, seq, kv, groups, dim, total = past + seq), passed in rather than
+    read from ``q.shape``: the tracer would add shape nodes for every layer.
+    Query head h uses kv head h // groups (transformers' repeat_kv order). Flattened to
+    [batch, kv, groups * seq, dim], each kv head's queries meet its keys in one MatMul, so
+    the cache is never repeated per query head."""
+    batch, seq, kv, groups, dim, total = dims
+    key = torch.cat((past_key, k), dim=2)
+    value = torch.cat((past_value, v), dim=2)
+    scores = torch.matmul(q.reshape(batch, kv, groups * seq, dim), key.transpose(2, 3))
+    scores = scores.view(batch, kv, groups, seq, total) * scale + bias[:, :, None]
+    probs = torch.softmax(scores, dim=-1).view(batch, kv, groups * seq, total)
+    out = torch.matmul(probs, value).view(batch, kv, groups, seq, dim)
+    return out.permute(0, 3, 1, 2, 4).reshape(batch, seq, kv * groups * dim), key, value
+
+
 class _GroupQueryAttention(torch.autograd.Function):
     """Attention with the KV cache appended, exported as onnxruntime's fused
     ``com.microsoft.GroupQueryAttention``; torch runs the same math as ``_attention``.
@@ -86,26 +115,26 @@ class _GroupQueryAttention(torch.autograd.Function):
         kv_heads: int,
         scale: float,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        # Torch only (the export writes ``symbolic``), so shape reads cost the graph nothing.
         batch, seq = query.shape[0], query.shape[1]
         groups, dim = heads // kv_heads, past_key.shape[3]
-        k = key.view(batch, seq, kv_heads, dim).transpose(1, 2)
-        v = value.view(batch, seq, kv_heads, dim).transpose(1, 2)
-        keys = torch.cat((past_key, k), dim=2)
-        values = torch.cat((past_value, v), dim=2)
-        width = keys.shape[2]
-        q = query.view(batch, seq, kv_heads, groups, dim).permute(0, 2, 3, 1, 4)
-        scores = torch.matmul(q.reshape(batch, kv_heads, groups * seq, dim), keys.transpose(2, 3))
-        scores = scores.view(batch, kv_heads, groups, seq, width) * scale + bias[:, :, None]
-        probs = torch.softmax(scores, dim=-1).view(batch, kv_heads, groups * seq, width)
-        out = torch.matmul(probs, values).view(batch, kv_heads, groups, seq, dim)
-        return out.permute(0, 3, 1, 2, 4).reshape(batch, seq, heads * dim), keys, values
+        return _cached_attention(
+            query.view(batch, seq, kv_heads, groups, dim).permute(0, 2, 3, 1, 4),
+            key.view(batch, seq, kv_heads, dim).transpose(1, 2),
+            value.view(batch, seq, kv_heads, dim).transpose(1, 2),
+            past_key,
+            past_value,
+            bias,
+            scale,
+            (batch, seq, kv_heads, groups, dim, past_key.shape[2] + seq),
+        )
 
     @staticmethod
     def symbolic(  # type: ignore[no-untyped-def]
         g, query, key, value, past_key, past_value, seqlens_k, total, bias, heads, kv_heads, scale
     ):
         # The unused optional inputs (cos/sin cache, position ids) are spliced in as empty
-        # names after export (``_fill_gqa_inputs``): the TorchScript exporter has no way
+        # names after export (``fill_gqa_inputs``): the TorchScript exporter has no way
         # to write an omitted input.
         out, present_key, present_value = g.op(
             "com.microsoft::GroupQueryAttention",
@@ -200,21 +229,14 @@ class CompactDecoder(nn.Module):
         batch, seq = shape
         kv, groups, dim = self.kv_heads, self.groups, self.head_dim
         half = dim // 2
-        # Query head h uses kv head h // groups (transformers' repeat_kv order).
-        # Queries as [batch, kv, groups, seq, dim]; flattened to [batch, kv, groups * seq,
-        # dim] below, each kv head's queries meet its keys in one MatMul.
+        # Queries as [batch, kv, groups, seq, dim] (see ``_cached_attention``).
         q = attn.q_proj(h).view(batch, seq, kv, groups, dim).permute(0, 2, 3, 1, 4)
         k = attn.k_proj(h).view(batch, seq, kv, dim).transpose(1, 2)
         v = attn.v_proj(h).view(batch, seq, kv, dim).transpose(1, 2)
         q = q * cos[:, :, None] + _rotate_half(q, half) * sin[:, :, None]
         k = k * cos + _rotate_half(k, half) * sin
-        key = torch.cat((past_key, k), dim=2)
-        value = torch.cat((past_value, v), dim=2)
-        scores = torch.matmul(q.reshape(batch, kv, groups * seq, dim), key.transpose(2, 3))
-        scores = scores.view(batch, kv, groups, seq, total) * self.scale + bias[:, :, None]
-        probs = torch.softmax(scores, dim=-1).view(batch, kv, groups * seq, total)
-        out = torch.matmul(probs, value).view(batch, kv, groups, seq, dim)
-        out = out.permute(0, 3, 1, 2, 4).reshape(batch, seq, kv * groups * dim)
+        dims = (batch, seq, kv, groups, dim, total)
+        out, key, value = _cached_attention(q, k, v, past_key, past_value, bias, self.scale, dims)
         return attn.o_proj(out), key, value
 
     def _fused_attention(
