@@ -1283,7 +1283,11 @@ cdef class HotEngine:
             engine._erase(user_id, <object>PyTuple_GET_ITEM(event, 5))
             return None
         if profile is None:
-            profile = _new_profile(<object>PyTuple_GET_ITEM(event, 5))
+            # As engine.py: anchored at the clamped time (a future anchor overflows decay).
+            anchor = <object>PyTuple_GET_ITEM(event, 5)
+            if <double>anchor > <double>now_ms + self.lim.max_future_skew_ms:
+                anchor = now_ms
+            profile = _new_profile(anchor)
         product_id = <object>PyTuple_GET_ITEM(event, 3)
         entry = _mget(self.catalog, product_id) if product_id else None
         if entry is not None:

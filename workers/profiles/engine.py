@@ -282,7 +282,12 @@ class ProfileEngine:
             self._erase(user_id, event.ts_ms)
             return None
         if profile is None:
-            profile = new_profile(event.ts_ms)
+            # Anchored at the time apply_event gives the event: a clock far ahead is clamped
+            # to now there, and an anchor left in the future overflows every later decay.
+            ts = event.ts_ms
+            profile = new_profile(
+                now_ms if ts > now_ms + self.cfg.limits.max_future_skew_ms else ts
+            )
         product_id = event.product_id
         entry = state.catalog.get(product_id) if product_id else None
         view = self.index.view_of(entry) if entry is not None else None

@@ -152,6 +152,25 @@ def test_odd_input_is_counted_not_fatal() -> None:
     assert m.ignored == 1 and m.applied == 4 and m.behavior_events == 6
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "compiled"])
+def test_a_new_user_from_the_far_future_is_anchored_now(compiled: bool) -> None:
+    """A first event centuries ahead is clamped to now, and so is the new profile's anchor:
+    anchored in the future, every later decay (2 ** (centuries / half-life)) overflowed and
+    the user's requests failed."""
+    config = ProfilesConfig(debounce_window_s=5.0, min_interval_s=30.0)
+    engine = ProfileEngine(
+        config, State(), TOPICS, Codecs(BEHAVIOR, PRODUCT, REQUEST), 3, compiled=compiled
+    )
+    assert engine.implementation == ("compiled" if compiled else "python")
+    _load_catalog(engine)
+    _behave(engine, "add_to_cart", "H1", 0, ts=T0 + 10**13)
+    assert engine.metrics.future_clamped == 1
+    assert engine.state.profiles["u1"]["t0"] == T0  # now_ms of that call, not the event's
+    out = engine.flush(T0 + 10_000)
+    assert engine.metrics.unexpected_errors == 0
+    assert out and all(p.topic == TOPICS.content_requests for p in out)
+
+
 def test_unexpected_errors_are_dead_lettered(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in the update is counted and dead-lettered; the stream goes on."""
     engine = _engine()
