@@ -9,10 +9,27 @@ import pytest
 
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.records import Behavior, CatalogEntry, ProductView
+from workers.serde import PlainAvroCodec
 
 T0 = 1_760_000_000_000
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
+
+
+def behavior_bytes(**overrides: Any) -> bytes:
+    """A plain-Avro UserBehavior value (a view of P1 by u1, locale zh), fields overridden."""
+    rec: dict[str, Any] = {
+        "event_id": "e1",
+        "user_id": "u1",
+        "session_id": "s1",
+        "type": "view",
+        "product_id": "P1",
+        "query": None,
+        "timestamp": 1_760_000_000_123,
+        "context": {"locale": "zh", "device": "ios"},
+    }
+    rec.update(overrides)
+    return PlainAvroCodec("UserBehavior").encode(rec)
 
 
 def behavior(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.unit.factories import product_record
+from tests.unit.profiles.conftest import behavior_bytes
 from workers.errors import BadInput
 from workers.profiles.decode import (
     FAST_BEHAVIOR_READER,
@@ -26,24 +27,9 @@ BEHAVIOR = PlainAvroCodec("UserBehavior")
 PRODUCT = PlainAvroCodec("ProductCreated")
 
 
-def _behavior_bytes(**overrides: Any) -> bytes:
-    rec: dict[str, Any] = {
-        "event_id": "e1",
-        "user_id": "u1",
-        "session_id": "s1",
-        "type": "view",
-        "product_id": "P1",
-        "query": None,
-        "timestamp": 1_760_000_000_123,
-        "context": {"locale": "zh", "device": "ios"},
-    }
-    rec.update(overrides)
-    return BEHAVIOR.encode(rec)
-
-
 def test_behavior_decodes_with_exact_millis_and_locale() -> None:
     """Timestamps keep exact milliseconds; the locale comes from the context map."""
-    ev = decode_behavior(_behavior_bytes(), BEHAVIOR)
+    ev = decode_behavior(behavior_bytes(), BEHAVIOR)
     assert (ev.event_id, ev.user_id, ev.type, ev.product_id) == ("e1", "u1", "view", "P1")
     assert ev.ts_ms == 1_760_000_000_123 and ev.locale == "zh"
 
@@ -67,15 +53,15 @@ def test_garbage_is_bad_input_at_decode() -> None:
 def test_invalid_behavior_is_bad_input(overrides: dict[str, Any], match: str) -> None:
     """Events that cannot mean anything are rejected for the dead-letter topic."""
     with pytest.raises(BadInput, match=match):
-        decode_behavior(_behavior_bytes(**overrides), BEHAVIOR)
+        decode_behavior(behavior_bytes(**overrides), BEHAVIOR)
 
 
 def test_search_and_erasure_need_no_product() -> None:
     """A search or an erasure without a product is valid; unknown locales become None."""
-    ev = decode_behavior(_behavior_bytes(type="search", product_id=None, query="q"), BEHAVIOR)
+    ev = decode_behavior(behavior_bytes(type="search", product_id=None, query="q"), BEHAVIOR)
     assert ev.type == "search" and ev.query == "q"
     ev = decode_behavior(
-        _behavior_bytes(type="erase_user", product_id=None, context={"locale": "fr"}), BEHAVIOR
+        behavior_bytes(type="erase_user", product_id=None, context={"locale": "fr"}), BEHAVIOR
     )
     assert ev.type == "erase_user" and ev.locale is None
 
@@ -93,7 +79,7 @@ def test_invalid_product_is_bad_input() -> None:
     with pytest.raises(BadInput, match="out of range"):
         decode_product(PRODUCT.encode(product_record(price=Decimal("-1.00"))), PRODUCT)
     with pytest.raises(BadInput):
-        decode_product(_behavior_bytes(), PRODUCT)
+        decode_product(behavior_bytes(), PRODUCT)
 
 
 def test_millis_accepts_datetimes_and_ints() -> None:
@@ -123,7 +109,7 @@ def _fast(data: bytes) -> Behavior | str:
 def test_fast_reader_is_used_for_the_current_schema() -> None:
     """The schema file has the layout the fast reader reads, so the hot path uses it."""
     assert FAST_BEHAVIOR_READER
-    ev = _read_behavior(_behavior_bytes(event_id="e" * 300, context={"k" * 70: "v" * 90}))
+    ev = _read_behavior(behavior_bytes(event_id="e" * 300, context={"k" * 70: "v" * 90}))
     assert ev.event_id == "e" * 300 and ev.locale is None and ev.ts_ms == 1_760_000_000_123
 
 
@@ -141,7 +127,7 @@ def test_fast_reader_is_used_for_the_current_schema() -> None:
 )
 def test_fast_reader_agrees_with_the_general_path(overrides: dict[str, Any]) -> None:
     """Valid values, long strings, big maps and edge timestamps decode exactly alike."""
-    data = _behavior_bytes(**overrides)
+    data = behavior_bytes(**overrides)
     assert _fast(data) == _general(data)
     assert isinstance(_fast(data), Behavior)
 
@@ -151,9 +137,9 @@ def test_fast_reader_agrees_on_mutated_bytes() -> None:
     same event, or bad input at the same stage; never a different event."""
     rng = random.Random(11)
     bases = [
-        _behavior_bytes(),
-        _behavior_bytes(type="search", product_id=None, query="q", context={"locale": "en"}),
-        _behavior_bytes(event_id="x" * 70, timestamp=-5),
+        behavior_bytes(),
+        behavior_bytes(type="search", product_id=None, query="q", context={"locale": "en"}),
+        behavior_bytes(event_id="x" * 70, timestamp=-5),
     ]
     outcomes: set[str] = set()
     for n in range(3000):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.profiles.conftest import DAY_MS, T0
+from tests.unit.profiles.conftest import DAY_MS, T0, behavior_bytes
 from workers.envelope import Envelope
 from workers.errors import BadInput
 from workers.profiles import cooc, decode, hot, logic
@@ -110,21 +110,6 @@ def test_event_hash_matches_hashlib() -> None:
 # -- the reader ---------------------------------------------------------------------------
 
 
-def _behavior_bytes(**overrides: Any) -> bytes:
-    rec: dict[str, Any] = {
-        "event_id": "e1",
-        "user_id": "u1",
-        "session_id": "s1",
-        "type": "view",
-        "product_id": "P1",
-        "query": None,
-        "timestamp": 1_760_000_000_123,
-        "context": {"locale": "zh", "device": "ios"},
-    }
-    rec.update(overrides)
-    return BEHAVIOR.encode(rec)
-
-
 def _python_reader(data: bytes) -> Behavior | None:
     try:
         return decode._read_behavior(data)
@@ -162,20 +147,20 @@ def _mutations(bases: Sequence[bytes], count: int, seed: int) -> Iterator[bytes]
 
 def _odd_values() -> list[bytes]:
     return [
-        _behavior_bytes(),
-        _behavior_bytes(type="search", product_id=None, query="耳机 降噪"),
-        _behavior_bytes(type="erase_user", product_id=None, context={}),
-        _behavior_bytes(event_id="0f9c8d7e" * 20, user_id="用户-17"),
-        _behavior_bytes(timestamp=0, context={"locale": "en", "a": "b", "locale ": "zh"}),
-        _behavior_bytes(timestamp=253_402_300_799_999, product_id="", type="search"),
-        _behavior_bytes(timestamp=253_402_300_800_000),
-        _behavior_bytes(timestamp=-5),
-        _behavior_bytes(query="", context={f"k{i}": "v" for i in range(70)}),
-        _behavior_bytes(event_id=" e", user_id="u\u2003"),
-        _behavior_bytes(event_id="\u2003"),
-        _behavior_bytes(context={"locale": "fr"}),
-        _behavior_bytes(product_id="P" * 200, session_id="s" * 5000),
-        _behavior_bytes(type="view", product_id=""),
+        behavior_bytes(),
+        behavior_bytes(type="search", product_id=None, query="耳机 降噪"),
+        behavior_bytes(type="erase_user", product_id=None, context={}),
+        behavior_bytes(event_id="0f9c8d7e" * 20, user_id="用户-17"),
+        behavior_bytes(timestamp=0, context={"locale": "en", "a": "b", "locale ": "zh"}),
+        behavior_bytes(timestamp=253_402_300_799_999, product_id="", type="search"),
+        behavior_bytes(timestamp=253_402_300_800_000),
+        behavior_bytes(timestamp=-5),
+        behavior_bytes(query="", context={f"k{i}": "v" for i in range(70)}),
+        behavior_bytes(event_id=" e", user_id="u\u2003"),
+        behavior_bytes(event_id="\u2003"),
+        behavior_bytes(context={"locale": "fr"}),
+        behavior_bytes(product_id="P" * 200, session_id="s" * 5000),
+        behavior_bytes(type="view", product_id=""),
     ]
 
 
