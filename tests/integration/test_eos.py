@@ -133,6 +133,9 @@ class _FailFirstCommit:
     def commit_transaction(self, timeout: float | None = None) -> None:
         if self.failures == 0:
             self.failures += 1
+            # A real commit timeout comes after the batch was sent. Without this flush the
+            # copies can still sit in the producer's queue, and the abort purges them unsent.
+            assert self.real.flush(30) == 0
             raise KafkaException(
                 KafkaError(KafkaError._TIMED_OUT, "injected", txn_requires_abort=True)
             )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from workers.ops.bounds import BrokerLookup
 
@@ -37,7 +38,7 @@ def group_lag(
         tps = [TopicPartition(t, p) for t in topics for p in (lookup.topic_partitions(t) or [])]
         committed = {
             (tp.topic, tp.partition): tp.offset
-            for tp in (consumer.committed(tps, timeout_s) if tps else [])
+            for tp in (_committed(consumer, tps, timeout_s) if tps else [])
         }
         out = []
         for tp in tps:
@@ -48,6 +49,33 @@ def group_lag(
     finally:
         consumer.close()
         lookup.close()
+
+
+# The group coordinator can move or still be loading (a fresh broker creates
+# __consumer_offsets on first use); those answers mean "ask again", not "no lag known".
+_COORDINATOR_BUSY = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }
+)
+
+
+def _committed(
+    consumer: Consumer, tps: list[TopicPartition], timeout_s: float
+) -> list[TopicPartition]:
+    """The group's committed offsets, asked again while the coordinator is busy, up to timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return list(consumer.committed(tps, max(0.1, deadline - time.monotonic())))
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            busy = isinstance(error, KafkaError) and error.code() in _COORDINATOR_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def total_lag(lags: Sequence[PartitionLag]) -> int:
