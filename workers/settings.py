@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # On the CPU, decode with the model folder's in-place graph when it has one
     # (export.inplace: same weights, the KV cache written in place instead of copied).
     inplace_graph: bool = True
+    # Speculative decoding with the folder's n-gram table (workers.engine.speculate): the
+    # same text in fewer steps. It runs model.onnx (the in-place graph takes no span), and
+    # on a CPU it pays at small batches only: see GeneratorConfig.speculate.
+    speculate: bool = False
 
     max_batch_size: int = 16
     max_batch_wait_ms: int = 50

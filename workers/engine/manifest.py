@@ -47,6 +47,9 @@ class Manifest:
     # A second graph of the same weights with fused, in-place attention (export.inplace),
     # for CPU sessions; None when the folder has none.
     inplace_graph: str | None = None
+    # The n-gram table that drafts tokens for speculative steps (workers.engine.speculate);
+    # None when the folder has none.
+    ngram_table: str | None = None
 
 
 def _optional_int(section: Mapping[str, Any], *keys: str) -> int | None:
@@ -109,17 +112,18 @@ def parse_manifest(data: Mapping[str, Any], source: str = MANIFEST_FILE) -> Mani
         # The exporter writes a top-level {"file": sha256} map; older folders nest it in "files".
         file_sha256=_file_hashes(data.get("sha256") or data.get("files")),
         raw=dict(data),
-        inplace_graph=_inplace_graph(data.get("files")),
+        inplace_graph=_folder_file(data.get("files"), "onnx_inplace", ".onnx"),
+        ngram_table=_folder_file(data.get("files"), "ngrams", ".npz"),
     )
 
 
-def _inplace_graph(files: Any) -> str | None:
-    """``files.onnx_inplace``: a plain file name inside the folder, never a path out of it."""
-    name = files.get("onnx_inplace") if isinstance(files, Mapping) else None
+def _folder_file(files: Any, role: str, suffix: str) -> str | None:
+    """``files.<role>``: a plain file name inside the folder, never a path out of it."""
+    name = files.get(role) if isinstance(files, Mapping) else None
     if name is None:
         return None
-    if not isinstance(name, str) or not name.endswith(".onnx") or "/" in name or "\\" in name:
-        raise ModelLoadError(f"files.onnx_inplace must be a .onnx file name, got {name!r}")
+    if not isinstance(name, str) or not name.endswith(suffix) or "/" in name or "\\" in name:
+        raise ModelLoadError(f"files.{role} must be a {suffix} file name, got {name!r}")
     return name
 
 

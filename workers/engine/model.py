@@ -66,6 +66,15 @@ class LoadedModel:
         return self.graph_file != MODEL_FILE
 
     @property
+    def ngram_file(self) -> str | None:
+        """The folder's n-gram table for drafted tokens, when the manifest lists one (and,
+        verifying, hashes it: ``verify_files`` checked every listed file)."""
+        name = self.manifest.ngram_table
+        if name is None or name not in self.manifest.file_sha256:
+            return None
+        return name
+
+    @property
     def name(self) -> str:
         return self.manifest.name
 

@@ -34,6 +34,13 @@ class KvRunner(Protocol):
         """Run new tokens against the cache; return last-position logits [batch, vocab]."""
         ...
 
+    def forward_span(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        """Like ``forward``, with the logits of every new position: [batch, seq, vocab]
+        (a step that checks drafted tokens, see ``workers.engine.speculate``)."""
+        ...
+
     def keep_rows(self, rows: IntArray) -> None:
         """Drop every batch row not listed in ``rows`` from the cache, in that order."""
         ...
@@ -60,8 +67,16 @@ def past_names(signature: ModelSignature) -> list[str]:
 _KEEP_LAST = np.array(1, dtype=np.int64)
 
 
+def _keep(count: int) -> npt.NDArray[np.int64]:
+    return _KEEP_LAST if count == 1 else np.array(count, dtype=np.int64)
+
+
 def _small_inputs(
-    signature: ModelSignature, ids: IntArray, mask: IntArray, positions: IntArray
+    signature: ModelSignature,
+    ids: IntArray,
+    mask: IntArray,
+    positions: IntArray,
+    keep: int = 1,
 ) -> dict[str, npt.NDArray[Any]]:
     feed: dict[str, npt.NDArray[Any]] = {signature.input_ids: ids.astype(signature.ids_dtype)}
     if signature.attention_mask is not None:
@@ -69,14 +84,20 @@ def _small_inputs(
     if signature.position_ids is not None:
         feed[signature.position_ids] = positions.astype(signature.position_dtype)
     if signature.logits_to_keep is not None:
-        # Only the last position is sampled from: a prefill skips the head for the rest.
-        feed[signature.logits_to_keep] = _KEEP_LAST
+        # Only the last ``keep`` positions are sampled from: a prefill skips the head for
+        # the rest.
+        feed[signature.logits_to_keep] = _keep(keep)
     return feed
 
 
 def _last_logits(logits: npt.NDArray[Any]) -> FloatArray:
     # fp16 graphs return fp16 logits; sampling always works in fp32 (copy, never a view).
     return np.array(logits[:, -1, :], dtype=np.float32)
+
+
+def _span_logits(logits: npt.NDArray[Any], seq: int) -> FloatArray:
+    # A graph without logits_to_keep returns every position; the span is the last ``seq``.
+    return np.array(logits[:, -seq:, :], dtype=np.float32)
 
 
 class HostRunner:
@@ -92,11 +113,23 @@ class HostRunner:
     def forward(
         self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
     ) -> FloatArray:
-        feed = _small_inputs(self._signature, input_ids, attention_mask, position_ids)
+        return _last_logits(self._run(input_ids, attention_mask, position_ids, 1))
+
+    def forward_span(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        seq = input_ids.shape[1]
+        return _span_logits(self._run(input_ids, attention_mask, position_ids, seq), seq)
+
+    def _run(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int
+    ) -> npt.NDArray[Any]:
+        feed = _small_inputs(self._signature, input_ids, attention_mask, position_ids, keep)
         feed.update(zip(self._past_names, self._pasts, strict=True))
         outputs = self._session.run(self._output_names, feed)
         self._pasts = list(outputs[1:])
-        return _last_logits(outputs[0])
+        logits: npt.NDArray[Any] = outputs[0]
+        return logits
 
     def keep_rows(self, rows: IntArray) -> None:
         self._pasts = [past[rows] for past in self._pasts]
@@ -157,7 +190,10 @@ class InPlaceRunner:
         self._prefill: HostRunner | None = HostRunner(session, signature, batch)
         self._buffers: list[npt.NDArray[Any]] = []
         self._binding: Any = None
-        self._keep_last = _KEEP_LAST.copy()  # bound once; must outlive the binding
+        # logits_to_keep, bound with the buffers and again when a step's span changes it;
+        # the bound array must outlive the binding.
+        self._keep_value = _KEEP_LAST.copy()
+        self._bound_keep = 1
 
     @property
     def capacity(self) -> int:
@@ -171,17 +207,39 @@ class InPlaceRunner:
             logits = self._prefill.forward(input_ids, attention_mask, position_ids)
             self.load_caches(self._prefill.caches)
             return logits
+        return _last_logits(self._step(input_ids, attention_mask, position_ids, 1))
+
+    def forward_span(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        seq = input_ids.shape[1]
+        if self._prefill is not None:
+            logits = self._prefill.forward_span(input_ids, attention_mask, position_ids)
+            self.load_caches(self._prefill.caches)
+            return logits
+        return _span_logits(self._step(input_ids, attention_mask, position_ids, seq), seq)
+
+    def _step(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int
+    ) -> npt.NDArray[Any]:
         filled = attention_mask.shape[1] - input_ids.shape[1]
         if attention_mask.shape[1] > self.capacity:
             self._rebind(self._buffers, filled, attention_mask.shape[1] + self._room)
         binding = self._binding
+        keep_name = self._signature.logits_to_keep
         for name, array in _small_inputs(
-            self._signature, input_ids, attention_mask, position_ids
+            self._signature, input_ids, attention_mask, position_ids, keep
         ).items():
-            if name != self._signature.logits_to_keep:  # bound once, with the buffers
+            if name != keep_name:
                 binding.bind_cpu_input(name, array)
+        if keep_name is not None and keep != self._bound_keep:
+            # The array must outlive the binding: keep a reference until the next change.
+            self._keep_value = _keep(keep)
+            binding.bind_cpu_input(keep_name, self._keep_value)
+            self._bound_keep = keep
         self._session.run_with_iobinding(binding)
-        return _last_logits(binding.get_outputs()[0].numpy())
+        logits: npt.NDArray[Any] = binding.get_outputs()[0].numpy()
+        return logits
 
     def cache_capacity(self, width: int) -> int:
         """Positions a cache loaded after a prefill of ``width`` should hold: with room."""
@@ -236,7 +294,7 @@ class InPlaceRunner:
             binding.bind_ortvalue_input(past, value)
             binding.bind_ortvalue_output(present, value)
         if self._signature.logits_to_keep is not None:
-            binding.bind_cpu_input(self._signature.logits_to_keep, self._keep_last)
+            binding.bind_cpu_input(self._signature.logits_to_keep, self._keep_value)
         self._binding = binding
 
 
@@ -265,9 +323,20 @@ class BoundRunner:
     def forward(
         self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
     ) -> FloatArray:
+        return _last_logits(self._run(input_ids, attention_mask, position_ids, 1))
+
+    def forward_span(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        seq = input_ids.shape[1]
+        return _span_logits(self._run(input_ids, attention_mask, position_ids, seq), seq)
+
+    def _run(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int
+    ) -> npt.NDArray[Any]:
         binding = self._session.io_binding()
         for name, array in _small_inputs(
-            self._signature, input_ids, attention_mask, position_ids
+            self._signature, input_ids, attention_mask, position_ids, keep
         ).items():
             binding.bind_cpu_input(name, array)
         for name, past in zip(self._past_names, self._pasts, strict=True):
@@ -282,7 +351,8 @@ class BoundRunner:
         self._session.run_with_iobinding(binding)
         outputs = binding.get_outputs()
         self._pasts = list(outputs[1:])
-        return _last_logits(outputs[0].numpy())
+        logits: npt.NDArray[Any] = outputs[0].numpy()
+        return logits
 
     def keep_rows(self, rows: IntArray) -> None:
         kept: list[Any] = []

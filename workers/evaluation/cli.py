@@ -14,12 +14,18 @@ from workers.settings import REPO_ROOT
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from workers.evaluation.run import evaluate, write_chart, write_markdown
-    from workers.generator.factory import OnnxTextGenerator, runtime_options
+    from workers.generator.factory import (
+        OnnxTextGenerator,
+        generator_config,
+        runtime_options,
+    )
     from workers.settings import Settings
 
     settings = Settings()
     model_dir = Path(args.model) if args.model else settings.model_dir
-    generator = OnnxTextGenerator.from_folder(model_dir, runtime_options(settings), args.batch)
+    generator = OnnxTextGenerator.from_folder(
+        model_dir, runtime_options(settings), args.batch, generator_config(settings)
+    )
     drafts = args.drafts or settings.drafts_per_attempt
     report, samples = evaluate(
         generator, args.count, args.variants_for, drafts=drafts, pool=args.variant_pool

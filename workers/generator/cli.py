@@ -68,7 +68,11 @@ def build_requests(record: dict[str, Any], args: argparse.Namespace) -> list[Con
 
 
 def _cmd_write(args: argparse.Namespace) -> int:
-    from workers.generator.factory import OnnxTextGenerator, runtime_options
+    from workers.generator.factory import (
+        OnnxTextGenerator,
+        generator_config,
+        runtime_options,
+    )
     from workers.generator.variants import write_variants
     from workers.settings import Settings
 
@@ -80,7 +84,7 @@ def _cmd_write(args: argparse.Namespace) -> int:
         return 2
     model_dir = Path(args.model) if args.model else settings.model_dir
     generator = OnnxTextGenerator.from_folder(
-        model_dir, runtime_options(settings), settings.max_batch_size
+        model_dir, runtime_options(settings), settings.max_batch_size, generator_config(settings)
     )
     all_variants = write_variants(
         requests,

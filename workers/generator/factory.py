@@ -7,6 +7,7 @@ from pathlib import Path
 
 from workers.engine import (
     GenerationRequest,
+    GeneratorConfig,
     OnnxGenerator,
     RuntimeOptions,
     SamplingParams,
@@ -59,9 +60,13 @@ class OnnxTextGenerator:
 
     @classmethod
     def from_folder(
-        cls, folder: Path, options: RuntimeOptions, max_batch_size: int
+        cls,
+        folder: Path,
+        options: RuntimeOptions,
+        max_batch_size: int,
+        config: GeneratorConfig | None = None,
     ) -> OnnxTextGenerator:
-        return cls(OnnxGenerator.from_folder(folder, options), max_batch_size)
+        return cls(OnnxGenerator.from_folder(folder, options, config), max_batch_size)
 
     @property
     def model_name(self) -> str:
@@ -107,8 +112,13 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
     return RuntimeOptions(
         allow_cuda=settings.use_gpu,
         intra_op_num_threads=settings.cpu_threads or None,
-        inplace_graph=settings.inplace_graph,
+        # Speculative steps feed spans, which the in-place graph's fused attention refuses.
+        inplace_graph=settings.inplace_graph and not settings.speculate,
     )
+
+
+def generator_config(settings: Settings) -> GeneratorConfig:
+    return GeneratorConfig(speculate=settings.speculate)
 
 
 def drafts_for(generator: TextGenerator, settings: Settings) -> int:
@@ -147,6 +157,9 @@ def build_pipeline_with(
 def build_pipeline(settings: Settings) -> Pipeline:
     """Everything one generator process needs, built once in main()."""
     generator = OnnxTextGenerator.from_folder(
-        settings.model_dir, runtime_options(settings), settings.max_batch_size
+        settings.model_dir,
+        runtime_options(settings),
+        settings.max_batch_size,
+        generator_config(settings),
     )
     return build_pipeline_with(settings, generator)

@@ -20,10 +20,14 @@ __all__ = ["build_pipeline_with", "load_model_generator", "make_generator"]
 def load_model_generator(settings: Settings, model_dir: Path) -> TextGenerator:
     """The ONNX generator from a model folder; raises the engine's ModelLoadError if unusable."""
     # Imported here: onnxruntime is heavy and the template path never needs it.
-    from workers.generator.factory import OnnxTextGenerator, runtime_options
+    from workers.generator.factory import (
+        OnnxTextGenerator,
+        generator_config,
+        runtime_options,
+    )
 
     return OnnxTextGenerator.from_folder(
-        model_dir, runtime_options(settings), settings.max_batch_size
+        model_dir, runtime_options(settings), settings.max_batch_size, generator_config(settings)
     )
 
 
