@@ -30,14 +30,27 @@ def _prompts(count: int) -> list[str]:
     return [e.prompt for e in eval_examples(count)]
 
 
-def engine_child(model: Path, count: int, new_tokens: int, threads: int, sample: bool) -> dict:
-    """Runs in its own process: engine tokens/s per batch size and peak RSS (no torch)."""
-    from workers.engine import GenerationRequest, OnnxGenerator, RuntimeOptions, SamplingParams
+def engine_child(
+    model: Path, count: int, new_tokens: int, threads: int, sample: bool, speculate: bool = False
+) -> dict:
+    """Runs in its own process: engine tokens/s per batch size and peak RSS (no torch).
+
+    ``speculate``: drafted tokens from the folder's n-gram table, on model.onnx (the graph
+    that takes spans), as ``COPYFLOW_SPECULATE=true`` runs the worker."""
+    from workers.engine import (
+        GenerationRequest,
+        GeneratorConfig,
+        OnnxGenerator,
+        RuntimeOptions,
+        SamplingParams,
+    )
     from workers.guards.compliance import BANNED_TERMS
 
     assert "torch" not in sys.modules
     engine = OnnxGenerator.from_folder(
-        model, RuntimeOptions(allow_cuda=False, intra_op_num_threads=threads)
+        model,
+        RuntimeOptions(allow_cuda=False, intra_op_num_threads=threads, inplace_graph=not speculate),
+        GeneratorConfig(speculate=speculate),
     )
     sampling = (
         SamplingParams(
@@ -200,33 +213,38 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--engine-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sample", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--speculate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_child:
-        print(
-            json.dumps(
-                engine_child(args.model, args.prompts, args.new_tokens, args.threads, args.sample)
-            )
+        figures = engine_child(
+            args.model, args.prompts, args.new_tokens, args.threads, args.sample, args.speculate
         )
+        print(json.dumps(figures))
         return 0
 
-    def child(sample: bool) -> dict:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--engine-child",
-            "--model",
-            str(args.model),
-            "--prompts",
-            str(args.prompts),
-            "--new-tokens",
-            str(args.new_tokens),
-            "--threads",
-            str(args.threads),
-        ] + (["--sample"] if sample else [])
+    def child(sample: bool, speculate: bool = False) -> dict:
+        cmd = (
+            [
+                sys.executable,
+                __file__,
+                "--engine-child",
+                "--model",
+                str(args.model),
+                "--prompts",
+                str(args.prompts),
+                "--new-tokens",
+                str(args.new_tokens),
+                "--threads",
+                str(args.threads),
+            ]
+            + (["--sample"] if sample else [])
+            + (["--speculate"] if speculate else [])
+        )
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
     engine = child(sample=False)  # its own process: the worker's RSS, without torch
     engine_sampled = child(sample=True)
+    engine_speculative = child(sample=False, speculate=True)
     torch_figures = torch_eager(args.model, args.prompts, args.new_tokens, args.threads)
     print(
         f"model {args.model.name}: {args.prompts} held-out prompts, ≤{args.new_tokens} new tokens, "
@@ -235,16 +253,21 @@ def main() -> int:
     )
     print(
         f"{'batch':>5} {'engine tok/s':>13} {'torch tok/s':>12} {'ratio':>6} "
-        f"{'engine copies/s':>16} {'vs batch 1':>10} {'sampled+mask tok/s':>19}"
+        f"{'engine copies/s':>16} {'vs batch 1':>10} {'sampled+mask tok/s':>19} "
+        f"{'speculative tok/s':>18} {'vs engine':>9}"
     )
     base = torch_figures["batches"]["1"]["engine_copies_per_s"]
     for b in map(str, BATCHES):
         t, smp = torch_figures["batches"][b], engine_sampled["batches"][b]
+        # Speculative and default engine ran in separate processes, minutes apart: the
+        # ratio is as noisy as the machine (the A/B in one process is in the README).
+        spec, plain = engine_speculative["batches"][b], engine["batches"][b]
         print(
             f"{b:>5} {t['engine_tokens_per_s']:>13.0f} {t['tokens_per_s']:>12.0f} "
             f"{t['engine_tokens_per_s'] / t['tokens_per_s']:>5.1f}x "
             f"{t['engine_copies_per_s']:>16.2f} "
-            f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f}"
+            f"{t['engine_copies_per_s'] / base:>9.1f}x {smp['tokens_per_s']:>19.0f} "
+            f"{spec['tokens_per_s']:>18.0f} {spec['tokens_per_s'] / plain['tokens_per_s']:>8.2f}x"
         )
     print(
         f"engine process peak RSS: {engine['peak_rss_mb']:.0f} MB (providers {engine['providers']},"
@@ -253,7 +276,12 @@ def main() -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"engine": engine, "engine_sampled": engine_sampled, "torch": torch_figures},
+                {
+                    "engine": engine,
+                    "engine_sampled": engine_sampled,
+                    "engine_speculative": engine_speculative,
+                    "torch": torch_figures,
+                },
                 indent=1,
             )
         )

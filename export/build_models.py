@@ -20,6 +20,7 @@ from pathlib import Path
 
 from export.evaluate import evaluate_folder
 from export.manifest import read_manifest, write_manifest
+from export.ngrams import add_ngram_table
 from export.onnx_export import export_checkpoint
 from export.runtime_env import ensure_passive_omp
 from export.train import RECIPES, train
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         ],
         weights=args.weights,
     )
+    # Our corpus recipe is in the manifest now: count its copy into the draft table.
+    add_ngram_table(args.out)
     generation = evaluate_folder(args.out, args.eval_count)
     samples = generation.pop("samples")
     (args.work / "samples.json").write_text(json.dumps(samples, indent=2, ensure_ascii=False))
