@@ -34,7 +34,7 @@ from workers.engine.records import (
     GenerationResult,
     GenerationTiming,
 )
-from workers.engine.runner import BoundRunner, HostRunner, InPlaceRunner, KvRunner
+from workers.engine.runner import BoundRunner, HostRunner, InPlaceRunner, KvRunner, SpanRunner
 from workers.engine.sampling import apply_repetition_penalty, row_rng, select_tokens
 from workers.engine.slot_mask import NAME_KEYS, SlotMask, SlotSet, slot_parts, slot_role
 from workers.engine.speculate import NgramTable
@@ -356,7 +356,10 @@ class OnnxGenerator:
         runner = self._runner(len(rows), max(row.max_tokens for row in rows) + 1)
         logits = self._prefill(runner, encoded, input_ids, mask, positions)
         prefill_s = time.perf_counter() - started
-        if self._speculates(runner):
+        if self._speculates() and isinstance(runner, HostRunner | BoundRunner):
+            # Not InPlaceRunner: onnxruntime's GroupQueryAttention takes one new position
+            # per row once it has a past ("batch_size must be 1 when sequence_length > 1
+            # and past context is given"), so that graph decodes one token per step.
             steps = self._decode_drafted(runner, rows, logits, mask, seen)
         else:
             steps = self._decode(runner, rows, logits, mask, seen)
@@ -464,15 +467,9 @@ class OnnxGenerator:
             mask = np.concatenate([mask, new_column], axis=1)
             logits = runner.forward(next_ids, mask, step_positions)
 
-    def _speculates(self, runner: KvRunner) -> bool:
-        # The fused in-place attention takes one new position per row once it has a past
-        # (onnxruntime's GroupQueryAttention: "batch_size must be 1 when sequence_length >
-        # 1 and past context is given"), so those graphs decode one token per step.
+    def _speculates(self) -> bool:
         return (
-            self.config.speculate
-            and self.ngrams is not None
-            and self.config.max_draft_tokens > 0
-            and not isinstance(runner, InPlaceRunner)
+            self.config.speculate and self.ngrams is not None and self.config.max_draft_tokens > 0
         )
 
     def _drafts(self, batch: list[_Row]) -> list[list[int]]:
@@ -492,7 +489,7 @@ class OnnxGenerator:
 
     def _decode_drafted(
         self,
-        runner: KvRunner,
+        runner: SpanRunner,
         rows: list[_Row],
         logits: FloatArray,
         mask: IntArray,

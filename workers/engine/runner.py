@@ -34,19 +34,24 @@ class KvRunner(Protocol):
         """Run new tokens against the cache; return last-position logits [batch, vocab]."""
         ...
 
-    def forward_span(
-        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
-    ) -> FloatArray:
-        """Like ``forward``, with the logits of every new position: [batch, seq, vocab]
-        (a step that checks drafted tokens, see ``workers.engine.speculate``)."""
-        ...
-
     def keep_rows(self, rows: IntArray) -> None:
         """Drop every batch row not listed in ``rows`` from the cache, in that order."""
         ...
 
     def should_compact(self, live: int, batch: int) -> bool:
         """Whether dropping finished rows now pays for itself."""
+        ...
+
+
+class SpanRunner(KvRunner, Protocol):
+    """A runner that also takes several new tokens per row after the prefill (not
+    ``InPlaceRunner``: its fused attention refuses that for more than one row)."""
+
+    def forward_span(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
+    ) -> FloatArray:
+        """Like ``forward``, with the logits of every new position: [batch, seq, vocab]
+        (a step that checks drafted tokens, see ``workers.engine.speculate``)."""
         ...
 
 
@@ -190,10 +195,7 @@ class InPlaceRunner:
         self._prefill: HostRunner | None = HostRunner(session, signature, batch)
         self._buffers: list[npt.NDArray[Any]] = []
         self._binding: Any = None
-        # logits_to_keep, bound with the buffers and again when a step's span changes it;
-        # the bound array must outlive the binding.
-        self._keep_value = _KEEP_LAST.copy()
-        self._bound_keep = 1
+        self._keep_last = _KEEP_LAST.copy()  # bound once; must outlive the binding
 
     @property
     def capacity(self) -> int:
@@ -207,39 +209,17 @@ class InPlaceRunner:
             logits = self._prefill.forward(input_ids, attention_mask, position_ids)
             self.load_caches(self._prefill.caches)
             return logits
-        return _last_logits(self._step(input_ids, attention_mask, position_ids, 1))
-
-    def forward_span(
-        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
-    ) -> FloatArray:
-        seq = input_ids.shape[1]
-        if self._prefill is not None:
-            logits = self._prefill.forward_span(input_ids, attention_mask, position_ids)
-            self.load_caches(self._prefill.caches)
-            return logits
-        return _span_logits(self._step(input_ids, attention_mask, position_ids, seq), seq)
-
-    def _step(
-        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int
-    ) -> npt.NDArray[Any]:
         filled = attention_mask.shape[1] - input_ids.shape[1]
         if attention_mask.shape[1] > self.capacity:
             self._rebind(self._buffers, filled, attention_mask.shape[1] + self._room)
         binding = self._binding
-        keep_name = self._signature.logits_to_keep
         for name, array in _small_inputs(
-            self._signature, input_ids, attention_mask, position_ids, keep
+            self._signature, input_ids, attention_mask, position_ids
         ).items():
-            if name != keep_name:
+            if name != self._signature.logits_to_keep:  # bound once, with the buffers
                 binding.bind_cpu_input(name, array)
-        if keep_name is not None and keep != self._bound_keep:
-            # The array must outlive the binding: keep a reference until the next change.
-            self._keep_value = _keep(keep)
-            binding.bind_cpu_input(keep_name, self._keep_value)
-            self._bound_keep = keep
         self._session.run_with_iobinding(binding)
-        logits: npt.NDArray[Any] = binding.get_outputs()[0].numpy()
-        return logits
+        return _last_logits(binding.get_outputs()[0].numpy())
 
     def cache_capacity(self, width: int) -> int:
         """Positions a cache loaded after a prefill of ``width`` should hold: with room."""
@@ -294,7 +274,7 @@ class InPlaceRunner:
             binding.bind_ortvalue_input(past, value)
             binding.bind_ortvalue_output(present, value)
         if self._signature.logits_to_keep is not None:
-            binding.bind_cpu_input(self._signature.logits_to_keep, self._keep_value)
+            binding.bind_cpu_input(self._signature.logits_to_keep, self._keep_last)
         self._binding = binding
 
 
