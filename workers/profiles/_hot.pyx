@@ -234,21 +234,17 @@ def _plain_frozen(cls: type, names: tuple) -> bool:
     )
 
 
-# Trigger, Provenance and Envelope are built here as their dataclass __init__ builds them:
+# Trigger and Provenance are built here as their dataclass __init__ builds them:
 # the fields stored in order, through object.__setattr__ (what a frozen dataclass's
 # __init__ calls), at a fraction of the cost of the Python-level __init__.
-cdef tuple _ENVELOPE_FIELDS = (
-    "topic", "partition", "offset", "key", "value", "headers", "timestamp_ms"
-)
 _FAST_TRIGGERS = _plain_frozen(_Trigger, _TRIGGER_FIELDS) and _plain_frozen(
     Provenance, _PROVENANCE_FIELDS
 )
-_FAST_ENVELOPES = _plain_frozen(Envelope, _ENVELOPE_FIELDS)
 
 
-cdef object _new_frozen(object cls, tuple names, tuple values, bint fast=True):
+cdef object _new_frozen(object cls, tuple names, tuple values):
     cdef Py_ssize_t i
-    if not (_FAST_TRIGGERS and fast):
+    if not _FAST_TRIGGERS:
         return cls(*values)
     obj = _object_new(cls)
     for i in range(len(names)):
@@ -787,33 +783,6 @@ def erased_key(user_id: str) -> str:
     return _erased_key(user_id)
 
 
-def envelopes_of_records(records: object) -> list:
-    """[app.envelope_of_record(r) for r in records], compiled: the same Envelopes."""
-    cdef list out = []
-    cdef bint fast = _FAST_ENVELOPES
-    for record in records:
-        raw_headers = record.headers or ()
-        headers = tuple([
-            (str(k), v if isinstance(v, bytes) else b"") for k, v in raw_headers
-        ])
-        value = record.value
-        out.append(_new_frozen(
-            Envelope,
-            _ENVELOPE_FIELDS,
-            (
-                record.topic,
-                record.partition,
-                record.offset,
-                record.key,
-                value if isinstance(value, bytes) else b"",
-                headers,
-                int(record.timestamp or 0),
-            ),
-            fast,
-        ))
-    return out
-
-
 def event_hash(event_id: str) -> str:
     """logic.event_hash, compiled."""
     if not PyUnicode_CheckExact(event_id):
@@ -1232,8 +1201,14 @@ cdef class HotEngine:
             engine.write_back()
         return outcome
 
-    def on_behavior_batch(self, envs: object, now_ms: object) -> list:
-        """ProfileEngine.on_behavior_batch, compiled."""
+    def on_behavior_batch(
+        self, envs: object, now_ms: object, envelope_of: object = None
+    ) -> list:
+        """ProfileEngine.on_behavior_batch, compiled. With ``envelope_of``, ``envs`` are
+        consumer records, and the Envelope of one is made only where it is needed (a dead
+        letter, or a value that is not bytes): the event's provenance (topic, partition,
+        offset) and its value are the record's own, so the results are those of
+        ``on_behavior_batch([envelope_of(r) for r in records])``."""
         cdef list out = []
         engine = self.engine
         state = engine.state
@@ -1241,21 +1216,30 @@ cdef class HotEngine:
         cdef bint fast = (
             FAST_READER and type(codec) is _PlainAvroCodec and codec.name == "UserBehavior"
         )
+        cdef bint records = envelope_of is not None
         engine._in_batch = True
         self._bind()
         try:
             for env in envs:
                 self.c_behavior_events += 1
-                value, topic = env.value, env.topic
+                value = env.value
+                if records and not isinstance(value, bytes):
+                    env = envelope_of(env)  # its value is b""
+                    value = env.value
+                topic = env.topic
                 try:
                     event = _decode_fast(value, codec, topic, fast)
                 except _BadInput as exc:
+                    if records and type(env) is not Envelope:
+                        env = envelope_of(env)
                     out.append(engine._dead_letter(env, exc.stage, exc.reason))
                     continue
                 try:
                     self._apply(engine, state, event, env, now_ms)
                 except Exception as exc:  # noqa: BLE001 - see ProfileEngine.on_product
                     self._flush_metrics()  # _unexpected logs; the counts stay in order
+                    if records and type(env) is not Envelope:
+                        env = envelope_of(env)
                     out.append(engine._unexpected(env, exc))
         finally:
             engine._in_batch = False
@@ -1470,6 +1454,7 @@ cdef extern from "Python.h":
     Py_UCS4 Py_UNICODE_LOW_SURROGATE(Py_UCS4 ch)
     int PyUnicode_KIND(object s)
     void* PyUnicode_DATA(object s)
+    bint PyUnicode_IS_ASCII(object s)
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t i)
     object PyBytes_FromStringAndSize(const char* s, Py_ssize_t n)
 
@@ -1477,8 +1462,277 @@ cdef extern from "math.h":
     bint isfinite(double x)
     bint isnan(double x)
 
-cdef extern from "stdio.h":
-    int snprintf(char* s, size_t n, const char* fmt, ...)
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #include <math.h>
+
+    /* Shortest round-trip digits of a double by Grisu3 (Loitsch, "Printing Floating-Point
+       Numbers Quickly and Accurately with Integers", PLDI 2010, as double-conversion
+       implements it): the shortest digit string that reads back as the double and, of
+       several, the one closest to it, which is what Python's repr (dtoa mode 0) writes.
+       Grisu3 reports the few doubles it cannot vouch for (about 0.5%: a candidate too
+       close to the interval's edge or to another candidate for 64-bit arithmetic); the
+       caller formats those with PyOS_double_to_string. */
+    typedef struct { uint64_t f; int e; } cf_fp;
+
+    /* 10^k for k = -348, -340, ..., 340: 64-bit significand, rounded, and binary exponent. */
+    static const struct { uint64_t f; int e; } cf_pow10[87] = {
+        {0xfa8fd5a0081c0288ULL, -1220},
+            {0xbaaee17fa23ebf76ULL, -1193},
+            {0x8b16fb203055ac76ULL, -1166},
+            {0xcf42894a5dce35eaULL, -1140},
+            {0x9a6bb0aa55653b2dULL, -1113},
+            {0xe61acf033d1a45dfULL, -1087},
+            {0xab70fe17c79ac6caULL, -1060},
+            {0xff77b1fcbebcdc4fULL, -1034},
+            {0xbe5691ef416bd60cULL, -1007},
+            {0x8dd01fad907ffc3cULL, -980},
+            {0xd3515c2831559a83ULL, -954},
+            {0x9d71ac8fada6c9b5ULL, -927},
+            {0xea9c227723ee8bcbULL, -901},
+            {0xaecc49914078536dULL, -874},
+            {0x823c12795db6ce57ULL, -847},
+            {0xc21094364dfb5637ULL, -821},
+            {0x9096ea6f3848984fULL, -794},
+            {0xd77485cb25823ac7ULL, -768},
+            {0xa086cfcd97bf97f4ULL, -741},
+            {0xef340a98172aace5ULL, -715},
+            {0xb23867fb2a35b28eULL, -688},
+            {0x84c8d4dfd2c63f3bULL, -661},
+            {0xc5dd44271ad3cdbaULL, -635},
+            {0x936b9fcebb25c996ULL, -608},
+            {0xdbac6c247d62a584ULL, -582},
+            {0xa3ab66580d5fdaf6ULL, -555},
+            {0xf3e2f893dec3f126ULL, -529},
+            {0xb5b5ada8aaff80b8ULL, -502},
+            {0x87625f056c7c4a8bULL, -475},
+            {0xc9bcff6034c13053ULL, -449},
+            {0x964e858c91ba2655ULL, -422},
+            {0xdff9772470297ebdULL, -396},
+            {0xa6dfbd9fb8e5b88fULL, -369},
+            {0xf8a95fcf88747d94ULL, -343},
+            {0xb94470938fa89bcfULL, -316},
+            {0x8a08f0f8bf0f156bULL, -289},
+            {0xcdb02555653131b6ULL, -263},
+            {0x993fe2c6d07b7facULL, -236},
+            {0xe45c10c42a2b3b06ULL, -210},
+            {0xaa242499697392d3ULL, -183},
+            {0xfd87b5f28300ca0eULL, -157},
+            {0xbce5086492111aebULL, -130},
+            {0x8cbccc096f5088ccULL, -103},
+            {0xd1b71758e219652cULL, -77},
+            {0x9c40000000000000ULL, -50},
+            {0xe8d4a51000000000ULL, -24},
+            {0xad78ebc5ac620000ULL, 3},
+            {0x813f3978f8940984ULL, 30},
+            {0xc097ce7bc90715b3ULL, 56},
+            {0x8f7e32ce7bea5c70ULL, 83},
+            {0xd5d238a4abe98068ULL, 109},
+            {0x9f4f2726179a2245ULL, 136},
+            {0xed63a231d4c4fb27ULL, 162},
+            {0xb0de65388cc8ada8ULL, 189},
+            {0x83c7088e1aab65dbULL, 216},
+            {0xc45d1df942711d9aULL, 242},
+            {0x924d692ca61be758ULL, 269},
+            {0xda01ee641a708deaULL, 295},
+            {0xa26da3999aef774aULL, 322},
+            {0xf209787bb47d6b85ULL, 348},
+            {0xb454e4a179dd1877ULL, 375},
+            {0x865b86925b9bc5c2ULL, 402},
+            {0xc83553c5c8965d3dULL, 428},
+            {0x952ab45cfa97a0b3ULL, 455},
+            {0xde469fbd99a05fe3ULL, 481},
+            {0xa59bc234db398c25ULL, 508},
+            {0xf6c69a72a3989f5cULL, 534},
+            {0xb7dcbf5354e9beceULL, 561},
+            {0x88fcf317f22241e2ULL, 588},
+            {0xcc20ce9bd35c78a5ULL, 614},
+            {0x98165af37b2153dfULL, 641},
+            {0xe2a0b5dc971f303aULL, 667},
+            {0xa8d9d1535ce3b396ULL, 694},
+            {0xfb9b7cd9a4a7443cULL, 720},
+            {0xbb764c4ca7a44410ULL, 747},
+            {0x8bab8eefb6409c1aULL, 774},
+            {0xd01fef10a657842cULL, 800},
+            {0x9b10a4e5e9913129ULL, 827},
+            {0xe7109bfba19c0c9dULL, 853},
+            {0xac2820d9623bf429ULL, 880},
+            {0x80444b5e7aa7cf85ULL, 907},
+            {0xbf21e44003acdd2dULL, 933},
+            {0x8e679c2f5e44ff8fULL, 960},
+            {0xd433179d9c8cb841ULL, 986},
+            {0x9e19db92b4e31ba9ULL, 1013},
+            {0xeb96bf6ebadf77d9ULL, 1039},
+            {0xaf87023b9bf0ee6bULL, 1066}
+    };
+
+    static inline uint64_t cf_mul(uint64_t a, uint64_t b) {
+        /* The upper 64 bits of a * b, rounded (DiyFp::Times). */
+        unsigned __int128 p = (unsigned __int128)a * b;
+        return (uint64_t)((p + ((unsigned __int128)1 << 63)) >> 64);
+    }
+
+    static int cf_round_weed(char *buffer, int length, uint64_t distance_too_high_w,
+                             uint64_t unsafe_interval, uint64_t rest, uint64_t ten_kappa,
+                             uint64_t unit) {
+        uint64_t small_distance = distance_too_high_w - unit;
+        uint64_t big_distance = distance_too_high_w + unit;
+        while (rest < small_distance && unsafe_interval - rest >= ten_kappa &&
+               (rest + ten_kappa < small_distance ||
+                small_distance - rest >= rest + ten_kappa - small_distance)) {
+            buffer[length - 1]--;
+            rest += ten_kappa;
+        }
+        if (rest < big_distance && unsafe_interval - rest >= ten_kappa &&
+            (rest + ten_kappa < big_distance ||
+             big_distance - rest > rest + ten_kappa - big_distance)) {
+            return 0;
+        }
+        return (2 * unit <= rest) && (rest <= unsafe_interval - 4 * unit);
+    }
+
+    /* Digits of a positive normal double into buffer (at least 20 chars): their count,
+       with v = digits * 10^(*dexp); 0 when Grisu3 cannot vouch for them. */
+    static int cf_grisu3(double v, char *buffer, int *dexp) {
+        uint64_t bits;
+        memcpy(&bits, &v, 8);
+        int be = (int)((bits >> 52) & 0x7FF);
+        if (be == 0 || be == 0x7FF || (bits >> 63)) return 0;
+        uint64_t frac = bits & 0xFFFFFFFFFFFFFULL;
+        uint64_t f = frac | (1ULL << 52);
+        int e = be - 1075;
+        cf_fp w = {f << 11, e - 11};
+        cf_fp mp = {((f << 1) + 1) << 10, e - 11};
+        cf_fp mm;
+        if (frac == 0 && be > 1) {  /* the lower neighbour is closer */
+            mm.f = (f << 2) - 1;
+            mm.e = e - 2;
+        } else {
+            mm.f = (f << 1) - 1;
+            mm.e = e - 1;
+        }
+        mm.f <<= (mm.e - mp.e);
+        mm.e = mp.e;
+        /* A cached power that brings the scaled exponent into [-60, -32]. */
+        int min_e = -60 - (w.e + 64), max_e = -32 - (w.e + 64);
+        int k = (int)ceil((min_e + 63) * 0.30102999566398114);
+        int idx = (348 + k - 1) / 8 + 1;
+        if (idx < 0 || idx >= 87) return 0;
+        if (cf_pow10[idx].e < min_e || cf_pow10[idx].e > max_e) return 0;
+        int mk = -348 + 8 * idx;
+        uint64_t cf = cf_pow10[idx].f;
+        int se = w.e + cf_pow10[idx].e + 64;
+        uint64_t sw = cf_mul(w.f, cf), slow = cf_mul(mm.f, cf), shigh = cf_mul(mp.f, cf);
+        /* DigitGen */
+        uint64_t unit = 1;
+        uint64_t too_low = slow - unit, too_high = shigh + unit;
+        uint64_t unsafe_interval = too_high - too_low;
+        int shift = -se;
+        uint64_t one = 1ULL << shift;
+        uint32_t integrals = (uint32_t)(too_high >> shift);
+        uint64_t fractionals = too_high & (one - 1);
+        uint32_t divisor = 1;
+        int kappa = 1;
+        while (divisor <= integrals / 10) {
+            divisor *= 10;
+            kappa++;
+        }
+        int length = 0;
+        while (kappa > 0) {
+            buffer[length++] = (char)('0' + integrals / divisor);
+            integrals %= divisor;
+            kappa--;
+            uint64_t rest = ((uint64_t)integrals << shift) + fractionals;
+            if (rest < unsafe_interval) {
+                *dexp = kappa - mk;
+                return cf_round_weed(buffer, length, too_high - sw, unsafe_interval, rest,
+                                     (uint64_t)divisor << shift, unit) ? length : 0;
+            }
+            divisor /= 10;
+        }
+        for (;;) {
+            fractionals *= 10;
+            unit *= 10;
+            unsafe_interval *= 10;
+            buffer[length++] = (char)('0' + (int)(fractionals >> shift));
+            fractionals &= one - 1;
+            kappa--;
+            if (fractionals < unsafe_interval) {
+                *dexp = kappa - mk;
+                return cf_round_weed(buffer, length, (too_high - sw) * unit, unsafe_interval,
+                                     fractionals, one, unit) ? length : 0;
+            }
+            if (length >= 18) return 0;
+        }
+    }
+
+    /* repr(x) for a finite x, as float.__repr__ writes it, into out (at least 32 chars):
+       its length, or 0 when Grisu3 gave up (then PyOS_double_to_string is the way). */
+    static int cf_float_repr(double x, char *out) {
+        char d[24];
+        int dexp = 0, n = 0, i;
+        if (x == 0.0) {
+            if (signbit(x)) { memcpy(out, "-0.0", 4); return 4; }
+            memcpy(out, "0.0", 3);
+            return 3;
+        }
+        if (x < 0) { out[n++] = '-'; x = -x; }
+        int len = cf_grisu3(x, d, &dexp);
+        if (len == 0) return 0;
+        int decpt = len + dexp;  /* x = 0.DIGITS * 10^decpt */
+        if (decpt <= -4 || decpt > 16) {
+            int exp = decpt - 1;
+            out[n++] = d[0];
+            if (len > 1) {
+                out[n++] = '.';
+                memcpy(out + n, d + 1, (size_t)(len - 1));
+                n += len - 1;
+            }
+            out[n++] = 'e';
+            out[n++] = exp < 0 ? '-' : '+';
+            if (exp < 0) exp = -exp;
+            if (exp >= 100) { out[n++] = (char)('0' + exp / 100); exp %= 100; out[n++] = (char)('0' + exp / 10); }
+            else { out[n++] = (char)('0' + exp / 10); }
+            out[n++] = (char)('0' + exp % 10);
+        } else if (decpt <= 0) {
+            out[n++] = '0';
+            out[n++] = '.';
+            for (i = 0; i < -decpt; i++) out[n++] = '0';
+            memcpy(out + n, d, (size_t)len);
+            n += len;
+        } else if (decpt < len) {
+            memcpy(out + n, d, (size_t)decpt);
+            n += decpt;
+            out[n++] = '.';
+            memcpy(out + n, d + decpt, (size_t)(len - decpt));
+            n += len - decpt;
+        } else {
+            memcpy(out + n, d, (size_t)len);
+            n += len;
+            for (i = len; i < decpt; i++) out[n++] = '0';
+            out[n++] = '.';
+            out[n++] = '0';
+        }
+        return n;
+    }
+    """
+    int cf_float_repr(double x, char* out)
+
+
+def float_repr(x: float) -> object:
+    """repr(x) by the compiled writer's fast path, or None where it leaves x to
+    PyOS_double_to_string (not finite, subnormal, or a case Grisu3 cannot vouch for)."""
+    cdef char out[40]
+    cdef double v = x
+    cdef int n
+    if not isfinite(v):
+        return None
+    n = cf_float_repr(v, out)
+    if n == 0:
+        return None
+    return PyUnicode_FromStringAndSize(out, n)
 
 
 cdef struct Buf:
@@ -1487,11 +1741,9 @@ cdef struct Buf:
     Py_ssize_t cap
 
 
-cdef int _reserve(Buf* b, Py_ssize_t extra) except -1:
+cdef int _grow(Buf* b, Py_ssize_t extra) except -1:
     cdef Py_ssize_t cap = b.cap
     cdef void* p
-    if b.n + extra <= cap:
-        return 0
     while cap < b.n + extra:
         cap = cap * 2 if cap else 1024
     p = PyMem_Realloc(b.data, <size_t>cap)
@@ -1502,11 +1754,44 @@ cdef int _reserve(Buf* b, Py_ssize_t extra) except -1:
     return 0
 
 
+cdef inline int _reserve(Buf* b, Py_ssize_t extra) except -1:
+    # Inline: called for every token; only a full buffer pays a call.
+    if b.n + extra <= b.cap:
+        return 0
+    return _grow(b, extra)
+
+
 cdef inline int _put(Buf* b, const char* s, Py_ssize_t n) except -1:
     _reserve(b, n)
     memcpy(b.data + b.n, s, <size_t>n)
     b.n += n
     return 0
+
+
+cdef inline void _put_c(Buf* b, char c):
+    """One byte into room reserved before."""
+    b.data[b.n] = c
+    b.n += 1
+
+
+cdef int _put_ll(Buf* b, long long v) except -1:
+    """``str(v)``: the digits written back to front, as snprintf's "%lld" would write
+    them at several times its cost."""
+    cdef char tmp[24]
+    cdef int i = 24
+    cdef unsigned long long u = <unsigned long long>v
+    if v < 0:
+        u = 0ULL - u  # two's complement magnitude, LLONG_MIN included
+    while True:
+        i -= 1
+        tmp[i] = <char>(48 + <int>(u % 10ULL))
+        u //= 10ULL
+        if u == 0:
+            break
+    if v < 0:
+        i -= 1
+        tmp[i] = 45  # -
+    return _put(b, tmp + i, 24 - i)
 
 
 cdef const char* _HEX = "0123456789abcdef"
@@ -1530,21 +1815,33 @@ cdef int _dump_str(Buf* b, object s) except -1:
     cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(s)
     cdef int kind = PyUnicode_KIND(s)
     cdef void* data = PyUnicode_DATA(s)
+    cdef const unsigned char* ascii
+    cdef unsigned char a
     cdef Py_UCS4 c
-    _reserve(b, n + 2)
-    b.data[b.n] = 34  # "
-    b.n += 1
+    if PyUnicode_IS_ASCII(s):
+        # The usual key or id: printable ASCII without quote or backslash is copied as is.
+        ascii = <const unsigned char*>data
+        for i in range(n):
+            a = ascii[i]
+            if a < 32 or a > 126 or a == 92 or a == 34:
+                break
+        else:
+            _reserve(b, n + 2)
+            _put_c(b, 34)
+            memcpy(b.data + b.n, ascii, <size_t>n)
+            b.n += n
+            _put_c(b, 34)
+            return 0
+    # At most 12 bytes a character (a surrogate pair's two \uXXXX), room made once.
+    _reserve(b, 12 * n + 2)
+    _put_c(b, 34)  # "
     for i in range(n):
         c = PyUnicode_READ(kind, data, i)
         if 32 <= c <= 126 and c != 92 and c != 34:
-            _reserve(b, 1)
-            b.data[b.n] = <char>c
-            b.n += 1
+            _put_c(b, <char>c)
         elif c == 92 or c == 34:
-            _reserve(b, 2)
-            b.data[b.n] = 92
-            b.data[b.n + 1] = <char>c
-            b.n += 2
+            _put_c(b, 92)
+            _put_c(b, <char>c)
         elif c == 8:
             _put(b, "\\b", 2)
         elif c == 12:
@@ -1560,9 +1857,7 @@ cdef int _dump_str(Buf* b, object s) except -1:
             _put_u(b, <unsigned int>Py_UNICODE_LOW_SURROGATE(c))
         else:
             _put_u(b, <unsigned int>c)
-    _reserve(b, 1)
-    b.data[b.n] = 34
-    b.n += 1
+    _put_c(b, 34)
     return 0
 
 
@@ -1571,7 +1866,6 @@ cdef int _dump(Buf* b, object obj, int depth) except -1:
     as faust's json codec writes it; 1 for anything else (the caller then uses faust's)."""
     cdef long long v
     cdef int overflow = 0
-    cdef char num[32]
     cdef char* text
     cdef double x
     cdef Py_ssize_t pos = 0, i, n
@@ -1594,8 +1888,7 @@ cdef int _dump(Buf* b, object obj, int depth) except -1:
             text_obj = repr(obj)  # int.__repr__, as the json module writes big ints
             text = <char*>PyUnicode_AsUTF8AndSize(text_obj, &n)
             return _put(b, text, n)
-        n = snprintf(num, 32, "%lld", v)
-        return _put(b, num, n)
+        return _put_ll(b, v)
     if PyFloat_CheckExact(obj):
         x = PyFloat_AS_DOUBLE(obj)
         if not isfinite(x):  # allow_nan, as faust's json
@@ -1604,6 +1897,11 @@ cdef int _dump(Buf* b, object obj, int depth) except -1:
             if x > 0:
                 return _put(b, "Infinity", 8)
             return _put(b, "-Infinity", 9)
+        _reserve(b, 40)
+        n = cf_float_repr(x, b.data + b.n)  # float.__repr__'s bytes, mostly here
+        if n:
+            b.n += n
+            return 0
         text = PyOS_double_to_string(x, 114, 0, Py_DTSF_ADD_DOT_0, NULL)  # float.__repr__
         try:
             _put(b, text, <Py_ssize_t>strlen(text))
@@ -1659,3 +1957,39 @@ cdef class FaustJson:
         finally:
             PyMem_Free(b.data)
         return self.fallback(obj)
+
+    def records(self, topic: object, writes: dict) -> list:
+        """``[(topic, key bytes, value bytes or None)]`` for ``writes`` (key → last value,
+        None: deleted) of a table whose keys and values are faust's json, in the dict's
+        order: faust_batch.changelog_record's bytes, written into one reused buffer
+        without a Python call per record (a str key as encode_basestring_ascii writes it)."""
+        cdef Buf b
+        cdef list out = []
+        cdef Py_ssize_t pos = 0
+        cdef PyObject* k
+        cdef PyObject* v
+        b.data = NULL
+        b.n = 0
+        b.cap = 0
+        try:
+            while PyDict_Next(writes, &pos, &k, &v):
+                key = <object>k
+                value = <object>v
+                if PyUnicode_CheckExact(key):
+                    b.n = 0
+                    _dump_str(&b, key)
+                    key_bytes = PyBytes_FromStringAndSize(b.data, b.n)
+                else:
+                    key_bytes = self(key)
+                if value is None:
+                    value_bytes = None
+                else:
+                    b.n = 0
+                    if _dump(&b, value, 0) == 0:
+                        value_bytes = PyBytes_FromStringAndSize(b.data, b.n)
+                    else:
+                        value_bytes = self.fallback(value)
+                out.append((topic, key_bytes, value_bytes))
+        finally:
+            PyMem_Free(b.data)
+        return out

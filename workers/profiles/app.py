@@ -40,12 +40,11 @@ from faust.streams import _current_event
 
 from workers.envelope import Envelope
 from workers.errors import Fatal
-from workers.profiles import hot
 from workers.profiles.config import ProfilesConfig
 from workers.profiles.engine import Codecs, Produce, ProfileEngine, State
 from workers.profiles.faust_batch import (
     BatchingApp,
-    changelog_record,
+    changelog_records,
     faust_json_dumps,
     send_changelog,
 )
@@ -122,18 +121,19 @@ class TableView(MutableMapping[str, Any]):
         data = getattr(store, "data", None)
         # Any other store (RocksDB: serialized values) is read through the table.
         self._data: Mapping[str, Any] = data if type(data) is dict else table
-        self._log: list[tuple[Any, str, Any]] | None = None
+        self._log: dict[str, Any] | None = None
 
     @property
     def dict_backed(self) -> bool:
         """Does the view hold the in-memory store's dict (so it can log its writes)?"""
         return self._data is not self.table
 
-    def log_writes(self, log: list[tuple[Any, str, Any]] | None) -> None:
-        """While ``log`` is set, a write or delete changes the store's dict and appends
-        ``(table, key, value or None)`` to ``log``; the caller sends those changelog
-        records (the batch edge, see ``BehaviorBatches``). None: writes go through the
-        table again, each one a changelog record faust sends."""
+    def log_writes(self, log: dict[str, Any] | None) -> None:
+        """While ``log`` is set, a write or delete changes the store's dict and sets
+        ``log[key]`` to the value (None: deleted), so ``log`` holds each written key's last
+        value in the order keys were first written: the changelog records the caller
+        sends (the batch edge, see ``BehaviorBatches``). None: writes go through the table
+        again, each one a changelog record faust sends."""
         if log is not None and not self.dict_backed:
             raise TypeError("only a view of an in-memory store can log its writes")
         self._log = log
@@ -164,7 +164,7 @@ class TableView(MutableMapping[str, Any]):
             self.table[key] = value
             return
         self._data[key] = value  # type: ignore[index]
-        log.append((self.table, key, value))
+        log[key] = value
 
     def __delitem__(self, key: str) -> None:
         log = self._log
@@ -172,7 +172,7 @@ class TableView(MutableMapping[str, Any]):
             del self.table[key]
             return
         del self._data[key]  # type: ignore[attr-defined]
-        log.append((self.table, key, None))
+        log[key] = None
 
 
 def _schema(key: str, value: str | codecs.Codec) -> faust.Schema[Any, Any]:
@@ -227,10 +227,6 @@ def envelope_of_record(record: Any) -> Envelope:
     )
 
 
-def envelopes_of_records(records: Sequence[Any]) -> list[Envelope]:
-    return [envelope_of_record(rec) for rec in records]
-
-
 class BehaviorBatches:
     """The behavior topic's batch edge (see faust_batch.py): one partition's new records
     → ``ProfileEngine.on_behavior_batch`` → the changed keys' changelog records, sent to
@@ -259,11 +255,6 @@ class BehaviorBatches:
         self.engine = engine
         self.views = views
         self.send_all = send_all
-        # With the compiled engine, its copy of envelopes_of_records: the same Envelopes
-        # at a fraction of a dataclass __init__'s cost.
-        self.envelopes_of: Callable[[Sequence[Any]], list[Envelope]] = envelopes_of_records
-        if engine.implementation == "compiled" and hot.module is not None:
-            self.envelopes_of = hot.module.envelopes_of_records
         # Records handed over (changelog records and dead letters given to the producer),
         # and perf_counter at the start of the first call and at the end of the last one.
         self.handled = 0
@@ -273,32 +264,27 @@ class BehaviorBatches:
     async def __call__(self, tp: Any, records: Sequence[Any]) -> None:
         if not self.first_call_s:
             self.first_call_s = time.perf_counter()
-        envelopes = self.envelopes_of(records)
         step, now, run = self.batch_max, now_ms(), self.engine.on_behavior_batch
-        log: list[tuple[Any, str, Any]] = []
+        # Per table, each written key's last value (TableView.log_writes): what the
+        # changelog gets, however many of the fetch's engine batches wrote the key.
+        logs: list[tuple[TableView, dict[str, Any]]] = [(view, {}) for view in self.views]
         out: list[Produce] = []
-        for view in self.views:
+        for view, log in logs:
             view.log_writes(log)
         try:
-            for i in range(0, len(envelopes), step):
+            for i in range(0, len(records), step):
                 if i:
                     await asyncio.sleep(0)  # let timers and the consumer run between batches
-                out += run(envelopes[i : i + step], now)
+                # The records themselves: an Envelope is made only for a dead letter.
+                out += run(records[i : i + step], now, envelope_of_record)
         finally:
-            for view in self.views:
+            for view, _ in logs:
                 view.log_writes(None)
-        # The last write per key; serialized before the next await: values are live dicts
-        # the next fetch changes.
-        last: dict[tuple[Any, str], Any] = {}
-        for table, key, value in log:
-            last[table, key] = value
-        topics: dict[Any, str] = {}  # each table's changelog topic, looked up once
-        changes = []
-        for (table, key), value in last.items():
-            topic = topics.get(table)
-            if topic is None:
-                topic = topics[table] = table.changelog_topic.get_topic_name()
-            changes.append((topic, *changelog_record(table, key, value)))
+        # Serialized before the next await: values are live dicts the next fetch changes.
+        changes: list[tuple[str, bytes, bytes | None]] = []
+        for view, log in logs:
+            if log:
+                changes += changelog_records(view.table, log)
         await send_changelog(self.app.producer, tp.partition, changes)
         await self.send_all(out)
         self.handled += len(records)

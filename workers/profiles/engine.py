@@ -11,7 +11,7 @@ events in a batch costs one record, not five, and a popular product's entry one 
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any, cast
@@ -176,9 +176,18 @@ class ProfileEngine:
         """Fold one behavior event into state; may open or extend a trigger window."""
         return self.on_behavior_batch((env,), now_ms)
 
-    def on_behavior_batch(self, envs: Sequence[Envelope], now_ms: int) -> list[Produce]:
+    def on_behavior_batch(
+        self,
+        envs: Sequence[Any],
+        now_ms: int,
+        envelope_of: Callable[[Any], Envelope] | None = None,
+    ) -> list[Produce]:
         """Fold behavior events into state in order, then write each changed profile and
         co-occurrence entry to its table once. Returns the dead letters.
+
+        ``envs`` are Envelopes, or with ``envelope_of`` the consumer records it copies
+        into Envelopes: the compiled loop then reads the records as they are and makes
+        an Envelope only for a dead letter (the batch edge's records, see app.py).
 
         On faust tables a write goes to the changelog partition of the current event, so
         the worker passes the events of one partition per call (see app.py).
@@ -186,8 +195,10 @@ class ProfileEngine:
         # The compiled loop calls its own apply; one set on the instance (a test's stand-in)
         # is honoured by the loop here.
         if self._hot is not None and "apply" not in self.__dict__:
-            produced: list[Produce] = self._hot.on_behavior_batch(envs, now_ms)
+            produced: list[Produce] = self._hot.on_behavior_batch(envs, now_ms, envelope_of)
             return produced
+        if envelope_of is not None:
+            envs = [envelope_of(record) for record in envs]
         out: list[Produce] = []
         metrics, codec, apply = self.metrics, self.codecs.behavior, self.apply
         self._in_batch = True

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from json.encoder import encode_basestring_ascii
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import faust
 from faust.serializers import codecs
@@ -36,6 +36,9 @@ from faust.utils import json as faust_json
 from mode.utils.futures import notify
 
 from workers.profiles import hot
+
+if TYPE_CHECKING:
+    from workers.profiles._hot import FaustJson
 
 FAUST_VERSION = "0.15.3"
 
@@ -204,19 +207,21 @@ def _faust_json_dumps() -> Callable[[Any], bytes] | None:
     return lambda obj: "".join(encoder(obj, 0)).encode()
 
 
-def _compiled_json_dumps(
-    fallback: Callable[[Any], bytes] | None,
-) -> Callable[[Any], bytes] | None:
-    """``fallback``'s bytes from the compiled writer (hot.py), which writes a plain JSON
-    tree (the profile and co-occurrence values) straight into one buffer, several times
-    faster than the json module's chunks; anything else is left to ``fallback``."""
+def _compiled_writer(fallback: Callable[[Any], bytes] | None) -> FaustJson | None:
+    """The compiled writer (hot.py) of ``fallback``'s bytes: it writes a plain JSON tree
+    (the profile and co-occurrence values) straight into one buffer, several times faster
+    than the json module's chunks, and leaves anything else to ``fallback``."""
     if fallback is None or hot.module is None or not hot.enabled():
-        return fallback
-    dumps: Callable[[Any], bytes] = hot.module.FaustJson(fallback)
-    return dumps
+        return None
+    writer: FaustJson = hot.module.FaustJson(fallback)
+    return writer
 
 
-faust_json_dumps = _compiled_json_dumps(_faust_json_dumps())
+_reference_dumps = _faust_json_dumps()
+_writer = _compiled_writer(_reference_dumps)
+faust_json_dumps: Callable[[Any], bytes] | None = (
+    _writer if _writer is not None else _reference_dumps
+)
 
 
 def changelog_record(table: Any, key: Any, value: Any) -> tuple[bytes, bytes | None]:
@@ -239,6 +244,25 @@ def changelog_record(table: Any, key: Any, value: Any) -> tuple[bytes, bytes | N
     if isinstance(vser, codecs.Codec):
         return key_bytes, vser.dumps(value)
     return key_bytes, codecs.dumps(vser, value)
+
+
+def changelog_records(
+    table: Any, writes: Mapping[Any, Any]
+) -> list[tuple[str, bytes, bytes | None]]:
+    """``(topic, key, value)`` changelog records of ``writes`` (key → its last value, None:
+    deleted) to ``table``, in the mapping's order: ``changelog_record`` of each, on the
+    table's changelog topic. A table whose keys and values are faust's json has them
+    written by the compiled writer in one call (hot.py), the same bytes."""
+    topic: str = table.changelog_topic.get_topic_name()
+    vser = table.value_serializer
+    if (
+        _writer is not None
+        and table.key_serializer == "json"
+        and (vser == "json" or getattr(vser, "writes_faust_json", False))
+        and type(writes) is dict
+    ):
+        return _writer.records(topic, writes)
+    return [(topic, *changelog_record(table, key, value)) for key, value in writes.items()]
 
 
 async def send_changelog(

@@ -48,23 +48,34 @@ def test_changelog_records_are_the_bytes_faust_writes() -> None:
         assert want is None or want == codecs.dumps("json", v)
 
 
-def test_logged_writes_change_the_store_and_are_listed_in_order() -> None:
-    """With a log set, writes and deletes go to the store's dict and the log, not faust."""
-    app, engine = build_app(Settings(), ProfilesConfig(app_id="unit-log"), 3)
+def test_logged_writes_change_the_store_and_keep_each_keys_last_value() -> None:
+    """With a log set, writes and deletes go to the store's dict and the view's log, not
+    faust: per key its last value (None: deleted), in the order keys were first written."""
+    _app, engine = build_app(Settings(), ProfilesConfig(app_id="unit-log"), 3)
     profiles: Any = engine.state.profiles
     erased: Any = engine.state.erased
     assert isinstance(profiles, TableView) and profiles.dict_backed
-    log: list[tuple[Any, str, Any]] = []
+    log: dict[str, Any] = {}
+    erased_log: dict[str, Any] = {}
     profiles.log_writes(log)
-    erased.log_writes(log)
+    erased.log_writes(erased_log)
     profiles["u1"] = {"n": 1}
+    profiles["u2"] = {"n": 2}
     erased["digest"] = 5
     del profiles["u1"]
+    profiles["u2"] = {"n": 3}
+    profiles["u3"] = {"n": 4}
+    del profiles["u3"]
+    profiles["u3"] = {"n": 5}
     profiles.log_writes(None)
     erased.log_writes(None)
-    table, erased_table = app.tables["profiles"], app.tables["erased"]
-    assert log == [(table, "u1", {"n": 1}), (erased_table, "digest", 5), (table, "u1", None)]
-    assert "u1" not in profiles and erased.get("digest") == 5
+    assert list(log.items()) == [("u1", None), ("u2", {"n": 3}), ("u3", {"n": 5})]
+    assert erased_log == {"digest": 5}
+    assert "u1" not in profiles and profiles.get("u2") == {"n": 3}
+    assert erased.get("digest") == 5
+    with pytest.raises(TypeError):  # no log: through the table, which needs a stream
+        profiles["u4"] = {"n": 6}
+    assert "u4" not in log
 
 
 def test_a_view_over_another_store_refuses_to_log() -> None:
@@ -72,7 +83,7 @@ def test_a_view_over_another_store_refuses_to_log() -> None:
     view = TableView(SimpleNamespace(data=SimpleNamespace(data="not a dict")))
     assert not view.dict_backed
     with pytest.raises(TypeError):
-        view.log_writes([])
+        view.log_writes({})
 
 
 def test_the_app_routes_behavior_to_the_batch_edge_unless_turned_off() -> None:

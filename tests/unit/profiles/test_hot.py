@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -525,36 +526,6 @@ def test_a_config_the_c_code_cannot_hold_runs_the_python_code() -> None:
     assert engine.implementation == "python"
 
 
-def test_envelopes_of_records_match_the_python_copy() -> None:
-    """The batch edge's compiled envelope copy gives app.envelope_of_record's Envelopes:
-    headers, odd values and missing timestamps included."""
-    from types import SimpleNamespace
-
-    from workers.profiles.app import envelope_of_record
-
-    records = [
-        SimpleNamespace(
-            topic="t",
-            partition=p,
-            offset=o,
-            key=key,
-            value=value,
-            headers=headers,
-            timestamp=ts,
-        )
-        for p, o, key, value, headers, ts in [
-            (0, 1, b"k", b"v", [("a", b"1"), ("b", None), (3, b"x")], 17),
-            (2, 9, None, None, None, None),
-            (1, 5, b"", "text", (), 0),
-            (1, 6, b"k", b"", [("h", "str")], 1.9),
-        ]
-    ]
-    compiled = _hot().envelopes_of_records(records)
-    expected = [envelope_of_record(r) for r in records]
-    assert compiled == expected
-    assert [type(e) for e in compiled] == [Envelope] * len(records)
-
-
 def _json_values() -> Any:
     from hypothesis import strategies as st
 
@@ -611,3 +582,105 @@ def test_changelog_json_is_faust_json() -> None:
     for table in (engine.state.profiles, engine.state.co):
         for value in table.values():
             assert dumps(value) == reference(value)
+
+
+def test_records_in_place_of_envelopes_give_identical_results() -> None:
+    """The batch edge hands the engines consumer records with ``envelope_of``: the
+    compiled loop reads them as they are; both give what the copied Envelopes give,
+    dead letters (garbage, a value that is not bytes, None) included."""
+    from types import SimpleNamespace
+
+    from workers.profiles.app import envelope_of_record
+
+    catalog = _catalog(6)
+    values: list[Any] = list(_random_records(6, 1500, catalog))
+    values[10:10] = [None, "text", b""]
+    records = [
+        SimpleNamespace(
+            topic=TOPIC,
+            partition=i % 3,
+            offset=i,
+            key=b"k",
+            value=v,
+            headers=[("h", b"1")],
+            timestamp=T0 + i,
+        )
+        for i, v in enumerate(values)
+    ]
+    reference = _engine({}, False, catalog)
+    engines = [_engine({}, compiled, catalog) for compiled in (True, False)]
+    for i in range(0, len(records), 250):
+        part = records[i : i + 250]
+        want = _produced(reference.on_behavior_batch([envelope_of_record(r) for r in part], T0))
+        for e in engines:
+            assert _produced(e.on_behavior_batch(part, T0, envelope_of_record)) == want
+            assert _snapshot(e) == _snapshot(reference)
+    assert reference.metrics.dead_lettered >= 3
+
+
+def test_float_repr_is_reprs() -> None:
+    """The JSON writer's float digits (Grisu3) are float.__repr__'s for every double it
+    takes on; the few it leaves go to PyOS_double_to_string (checked in the JSON test)."""
+    import struct
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    float_repr = _hot().float_repr
+    rng = random.Random(8)
+    left = 0
+    samples = [
+        *(struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(40_000)),
+        *(rng.random() * 10 ** rng.randint(-6, 18) for _ in range(40_000)),
+        *(float(rng.randint(0, 2**60)) for _ in range(10_000)),
+        *(2.0**e for e in range(-1074, 1024)),
+        *(10.0**e for e in range(-323, 309)),
+        *(math.nextafter(10.0**e, d) for e in range(-300, 300) for d in (0, math.inf)),
+        0.0, -0.0, 1e16, 1e15, 1e-4, 1e-5, 5e-324, 1.7976931348623157e308, 0.1, 1 / 3,
+    ]  # fmt: skip
+    for x in samples:
+        if not math.isfinite(x):
+            continue
+        for v in (x, -x):
+            got = float_repr(v)
+            if got is None:
+                left += 1
+            else:
+                assert got == repr(v)
+    assert left < 0.03 * 2 * len(samples)
+    assert float_repr(math.inf) is None and float_repr(math.nan) is None
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.floats(allow_nan=False, allow_infinity=False))
+    def check(x: float) -> None:
+        got = float_repr(x)
+        assert got is None or got == repr(x)
+
+    check()
+
+
+def test_changelog_records_of_a_table_are_changelog_record_of_each_write() -> None:
+    """The compiled writer's records for a table's writes are faust_batch.changelog_record
+    of each write in order, on the table's changelog topic: str and other keys, deletes,
+    and values its JSON does not take."""
+    from decimal import Decimal
+
+    from workers.profiles import faust_batch
+    from workers.profiles.app import build_app
+    from workers.settings import Settings
+
+    app, _ = build_app(Settings(), ProfilesConfig(app_id="unit-records"), 3)
+    table: Any = app.tables["profiles"]
+    topic = table.changelog_topic.get_topic_name()
+    catalog = _catalog(2)
+    engine = _engine(TIGHT, True, catalog)
+    engine.on_behavior_batch(
+        [_env(v, i) for i, v in enumerate(_random_records(2, 600, catalog))], T0
+    )
+    writes: dict[Any, Any] = {**engine.state.profiles, **engine.state.co}
+    writes.update({"gone": None, 'q"\\é用': {"x": [1.5, None]}, 7: {"d": Decimal("1.2")}})
+    writes["odd"] = {"t": (1, 2), "f": [0.1, -0.0, 1e22, 2.5e-05, math.inf, 2**70]}
+    expected = [(topic, *faust_batch.changelog_record(table, k, v)) for k, v in writes.items()]
+    assert faust_batch.changelog_records(table, writes) == expected
+    assert faust_batch._writer is not None
+    assert faust_batch._writer.records(topic, writes) == expected
