@@ -30,6 +30,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import faust
@@ -438,6 +439,19 @@ def build_app(
     return app, engine
 
 
+@contextmanager
+def young_gc_threshold(threshold: int) -> Iterator[None]:
+    """The collector's youngest generation collected every ``threshold`` allocations (net
+    of deallocations) instead of its default, the older generations' thresholds kept;
+    all three restored on the way out (the worker may share its process)."""
+    old = gc.get_threshold()
+    gc.set_threshold(threshold, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 class _EmbeddedWorker(faust.Worker):
     """A faust worker that leaves signals to its host and says when it is ready."""
 
@@ -482,7 +496,8 @@ class ProfilesWorker:
         datadir = self.cfg.data_dir or tempfile.mkdtemp(prefix=f"{self.cfg.app_id}-")
         self.datadir = datadir
         try:
-            return self._run(loop, stop, partitions, datadir)
+            with young_gc_threshold(self.cfg.gc_young_threshold):
+                return self._run(loop, stop, partitions, datadir)
         finally:
             if owned:
                 shutil.rmtree(datadir, ignore_errors=True)

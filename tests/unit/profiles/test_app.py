@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import faust
+import pytest
 from faust.streams import current_event
 from pydantic import SecretStr
 
@@ -19,6 +21,7 @@ from workers.profiles.app import (
     by_partition,
     envelope_of,
     set_current_event,
+    young_gc_threshold,
 )
 from workers.profiles.config import ProfilesConfig
 from workers.settings import Settings, TopicSettings
@@ -191,3 +194,16 @@ def test_tables_recover_their_values_with_interned_strings() -> None:
         assert data == faust_codecs.dumps("json", value)
         one, two = table.data._decode_value(data), table.data._decode_value(data)
         assert one == value and one["viewed"][0] is two["viewed"][0]
+
+
+def test_young_gc_threshold_is_set_inside_and_restored_after() -> None:
+    """The worker's collector setting holds while it runs and is undone after, an error
+    included; the older generations' thresholds are left as they were."""
+    before = gc.get_threshold()
+    with young_gc_threshold(12_345):
+        assert gc.get_threshold() == (12_345, *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), young_gc_threshold(20_000):
+        assert gc.get_threshold()[0] == 20_000
+        raise RuntimeError("worker failed")
+    assert gc.get_threshold() == before
