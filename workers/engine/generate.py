@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,6 +115,15 @@ def left_pad(encoded: Sequence[Sequence[int]], pad_id: int) -> tuple[IntArray, I
         mask[row, width - len(ids) :] = 1
     positions = np.clip(np.cumsum(mask, axis=1) - 1, 0, None)
     return input_ids, mask, positions
+
+
+def _compact(
+    runner: KvRunner, batch: list[_Row], live: list[int], *arrays: npt.NDArray[Any]
+) -> tuple[list[_Row], list[npt.NDArray[Any]]]:
+    """Drop finished rows from the runner's cache, the batch and each per-row array."""
+    keep = np.asarray(live, dtype=np.int64)
+    runner.keep_rows(keep)
+    return [batch[j] for j in live], [array[keep] for array in arrays]
 
 
 def _special_id(
@@ -454,10 +464,7 @@ class OnnxGenerator:
             if not live:
                 return steps
             if runner.should_compact(len(live), len(batch)):
-                keep = np.asarray(live, dtype=np.int64)
-                runner.keep_rows(keep)
-                batch = [batch[j] for j in live]
-                mask, seen, next_ids = mask[keep], seen[keep], next_ids[keep]
+                batch, (mask, seen, next_ids) = _compact(runner, batch, live, mask, seen, next_ids)
             # The new token's position is the count of real tokens before it. Rows that
             # finished but still ride along (no compaction) get a masked pad column.
             step_positions = mask.sum(axis=1, keepdims=True)
@@ -511,10 +518,7 @@ class OnnxGenerator:
             if not live:
                 return steps
             if runner.should_compact(len(live), len(batch)):
-                keep = np.asarray(live, dtype=np.int64)
-                runner.keep_rows(keep)
-                batch = [batch[j] for j in live]
-                mask, seen, pending = mask[keep], seen[keep], pending[keep]
+                batch, (mask, seen, pending) = _compact(runner, batch, live, mask, seen, pending)
             drafts = self._drafts(batch)
             span = 1 + max(len(d) for d in drafts)
             ids = np.full((len(batch), span), self.pad_id, dtype=np.int64)

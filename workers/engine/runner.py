@@ -105,15 +105,14 @@ def _span_logits(logits: npt.NDArray[Any], seq: int) -> FloatArray:
     return np.array(logits[:, -seq:, :], dtype=np.float32)
 
 
-class HostRunner:
-    """``session.run`` with numpy pasts; for CPU sessions."""
+class _Spans:
+    """``forward`` and ``forward_span`` of a runner whose ``_run`` returns the graph's logits
+    for the last ``keep`` positions (host and bound runners)."""
 
-    def __init__(self, session: Any, signature: ModelSignature, batch: int) -> None:
-        self._session = session
-        self._signature = signature
-        self._output_names = list(signature.output_names)
-        self._past_names = past_names(signature)
-        self._pasts: list[npt.NDArray[Any]] = empty_pasts(signature, batch)
+    def _run(
+        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int
+    ) -> npt.NDArray[Any]:
+        raise NotImplementedError
 
     def forward(
         self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
@@ -125,6 +124,17 @@ class HostRunner:
     ) -> FloatArray:
         seq = input_ids.shape[1]
         return _span_logits(self._run(input_ids, attention_mask, position_ids, seq), seq)
+
+
+class HostRunner(_Spans):
+    """``session.run`` with numpy pasts; for CPU sessions."""
+
+    def __init__(self, session: Any, signature: ModelSignature, batch: int) -> None:
+        self._session = session
+        self._signature = signature
+        self._output_names = list(signature.output_names)
+        self._past_names = past_names(signature)
+        self._pasts: list[npt.NDArray[Any]] = empty_pasts(signature, batch)
 
     def _run(
         self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int
@@ -278,7 +288,7 @@ class InPlaceRunner:
         self._binding = binding
 
 
-class BoundRunner:
+class BoundRunner(_Spans):
     """IO binding with pasts kept on ``device`` (``"cuda"``; ``"cpu"`` exercises it in tests)."""
 
     def __init__(
@@ -299,17 +309,6 @@ class BoundRunner:
         self._present_names = list(signature.output_names[1:])
         # Host arrays for the prefill (zero-length, nothing to copy), OrtValues afterwards.
         self._pasts: list[Any] = list(empty_pasts(signature, batch))
-
-    def forward(
-        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
-    ) -> FloatArray:
-        return _last_logits(self._run(input_ids, attention_mask, position_ids, 1))
-
-    def forward_span(
-        self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray
-    ) -> FloatArray:
-        seq = input_ids.shape[1]
-        return _span_logits(self._run(input_ids, attention_mask, position_ids, seq), seq)
 
     def _run(
         self, input_ids: IntArray, attention_mask: IntArray, position_ids: IntArray, keep: int

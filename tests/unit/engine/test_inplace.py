@@ -46,10 +46,10 @@ def test_a_cpu_load_runs_the_inplace_graph_with_the_same_weights() -> None:
     assert graph_bytes * 20 < (REAL_MODEL / MODEL_FILE).stat().st_size
 
 
-@pytest.mark.parametrize("sampled", [False, True], ids=["greedy", "sampled"])
-def test_inplace_decoding_writes_what_the_concat_graph_writes(sampled: bool) -> None:
-    """16 held-out prompts (54-183 tokens), drafts sharing prompts, rows finishing at
-    different steps (compaction): every row's tokens are the same."""
+def held_out_requests(sampled: bool, max_new: int | None = None) -> list[GenerationRequest]:
+    """16 held-out prompts (54-183 tokens), the first 4 again as drafts with other seeds,
+    banned terms, and budgets of 8, 11, 14 ... tokens (or ``max_new`` each), so rows
+    finish at different steps."""
     from export.corpus import eval_examples
 
     sampling = (
@@ -59,12 +59,23 @@ def test_inplace_decoding_writes_what_the_concat_graph_writes(sampled: bool) -> 
     )
     prompts = [e.prompt for e in eval_examples(12)]
     prompts += prompts[:4]  # drafts: the same prompt with another seed
-    requests = [
+    return [
         GenerationRequest(
-            p, seed=i, max_new_tokens=8 + 3 * i, sampling=sampling, banned_terms=BANNED
+            p,
+            seed=i,
+            max_new_tokens=max_new or 8 + 3 * i,
+            sampling=sampling,
+            banned_terms=BANNED,
         )
         for i, p in enumerate(prompts)
     ]
+
+
+@pytest.mark.parametrize("sampled", [False, True], ids=["greedy", "sampled"])
+def test_inplace_decoding_writes_what_the_concat_graph_writes(sampled: bool) -> None:
+    """16 held-out prompts (54-183 tokens), drafts sharing prompts, rows finishing at
+    different steps (compaction): every row's tokens are the same."""
+    requests = held_out_requests(sampled)
     inplace = OnnxGenerator.from_folder(REAL_MODEL, TEST_OPTIONS)
     concat = OnnxGenerator.from_folder(REAL_MODEL, CONCAT)
     assert inplace.model.inplace and not concat.model.inplace

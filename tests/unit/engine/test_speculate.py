@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.unit.engine.test_inplace import held_out_requests
 from tests.unit.engine.test_real_model import REAL_MODEL
-from workers.engine import GenerationRequest, GeneratorConfig, OnnxGenerator, SamplingParams
+from workers.engine import GeneratorConfig, OnnxGenerator
 from workers.engine.errors import ModelLoadError
 from workers.engine.generate import left_pad
 from workers.engine.manifest import parse_manifest
@@ -26,7 +27,6 @@ needs_model = pytest.mark.skipif(
 # model.onnx: the graph that takes spans (the in-place graph's fused attention refuses them).
 CONCAT = RuntimeOptions(intra_op_num_threads=1, allow_spinning=False, inplace_graph=False)
 SPECULATE = GeneratorConfig(speculate=True)
-BANNED = ("最佳", "第一", "唯一", "best", "guaranteed", "#1")
 
 
 def test_the_table_keeps_frequent_dominant_continuations() -> None:
@@ -104,33 +104,11 @@ def test_a_span_step_gives_the_logits_of_single_steps() -> None:
         assert np.abs(logits - np.stack(steps, axis=1)).max() < 1e-4
 
 
-def _requests(sampled: bool, max_new: int | None = None) -> list[GenerationRequest]:
-    from export.corpus import eval_examples
-
-    sampling = (
-        SamplingParams(do_sample=True, temperature=0.8, top_k=40, top_p=0.95)
-        if sampled
-        else SamplingParams()
-    )
-    prompts = [e.prompt for e in eval_examples(12)]
-    prompts += prompts[:4]  # drafts: the same prompt with another seed
-    return [
-        GenerationRequest(
-            p,
-            seed=i,
-            max_new_tokens=max_new or 8 + 3 * i,
-            sampling=sampling,
-            banned_terms=BANNED,
-        )
-        for i, p in enumerate(prompts)
-    ]
-
-
 @needs_model
 @pytest.mark.slow
 @pytest.mark.parametrize("sampled", [False, True], ids=["greedy", "sampled"])
 def test_speculation_writes_the_same_tokens_in_fewer_steps(sampled: bool) -> None:
-    requests = _requests(sampled)
+    requests = held_out_requests(sampled)
     plain = OnnxGenerator.from_folder(REAL_MODEL, CONCAT)
     drafted = OnnxGenerator.from_folder(REAL_MODEL, CONCAT, SPECULATE)
     assert drafted.ngrams is not None and plain.ngrams is not None
@@ -148,7 +126,7 @@ def test_speculation_writes_the_same_tokens_in_fewer_steps(sampled: bool) -> Non
 @needs_model
 @pytest.mark.slow
 def test_speculation_never_writes_past_a_rows_budget() -> None:
-    requests = _requests(sampled=False, max_new=3)
+    requests = held_out_requests(sampled=False, max_new=3)
     drafted = OnnxGenerator.from_folder(REAL_MODEL, CONCAT, SPECULATE)
     plain = OnnxGenerator.from_folder(REAL_MODEL, CONCAT)
     got = drafted.generate(requests)
@@ -162,7 +140,7 @@ def test_the_inplace_graph_decodes_one_token_per_step_even_when_asked_to_specula
         REAL_MODEL, RuntimeOptions(intra_op_num_threads=1, allow_spinning=False), SPECULATE
     )
     assert inplace.model.inplace and inplace.ngrams is not None
-    requests = _requests(sampled=False, max_new=6)[:2]
+    requests = held_out_requests(sampled=False, max_new=6)[:2]
     results = inplace.generate(requests)
     # A one-token-per-step batch takes one step per token of its longest row.
     assert results[0].timing.steps == max(r.num_new_tokens for r in results)
@@ -178,7 +156,7 @@ def test_a_folder_without_a_listed_table_decodes_without_one(tmp_path: Path) -> 
     (folder / "manifest.json").write_text(json.dumps(manifest))
     generator = OnnxGenerator.from_folder(folder, CONCAT, SPECULATE)
     assert generator.ngrams is None
-    assert generator.generate(_requests(sampled=False, max_new=4)[:1])[0].token_ids
+    assert generator.generate(held_out_requests(sampled=False, max_new=4)[:1])[0].token_ids
 
 
 @needs_model
