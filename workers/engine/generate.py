@@ -490,7 +490,7 @@ class OnnxGenerator:
                 continue
             # Never past the row's own budget: the step would confirm tokens it cannot keep.
             count = min(room, row.max_tokens - len(row.tokens))
-            # The pending token was advanced when chosen: it is the last of ``row.tokens``.
+            # The chosen token was advanced when chosen: it is the last of ``row.tokens``.
             drafts.append(self.ngrams.draft(row.tokens[-self.ngrams.order :], count, self.stop_ids))
         return drafts
 
@@ -506,26 +506,24 @@ class OnnxGenerator:
         plus its drafts, and keeps the drafts the model confirms (``speculate``)."""
         batch = rows
         # The first token of every row comes from the prefill's logits, as in ``_decode``.
-        chosen = self._choose(rows, logits, seen)
-        pending = np.full(len(batch), self.pad_id, dtype=np.int64)
-        for j, token in enumerate(chosen):
+        for j, token in enumerate(self._choose(rows, logits, seen)):
             self._advance(batch[j], token)
             seen[j, token] = True
-            pending[j] = token
         steps = 1
         while True:
             live = [j for j, row in enumerate(batch) if row.finish is None]
             if not live:
                 return steps
             if runner.should_compact(len(live), len(batch)):
-                batch, (mask, seen, pending) = _compact(runner, batch, live, mask, seen, pending)
+                batch, (mask, seen) = _compact(runner, batch, live, mask, seen)
             drafts = self._drafts(batch)
             span = 1 + max(len(d) for d in drafts)
             ids = np.full((len(batch), span), self.pad_id, dtype=np.int64)
             columns = np.zeros((len(batch), span), dtype=np.int64)
             for j, row in enumerate(batch):
                 if row.finish is None:
-                    ids[j, 0] = pending[j]
+                    # A live row's chosen token is its last: a stop token would have ended it.
+                    ids[j, 0] = row.tokens[-1]
                     ids[j, 1 : 1 + len(drafts[j])] = drafts[j]
                     columns[j, : 1 + len(drafts[j])] = 1
             positions = mask.sum(axis=1, keepdims=True) + np.arange(span, dtype=np.int64)
@@ -551,7 +549,6 @@ class OnnxGenerator:
                     if row.finish is None and i < len(draft) and draft[i] == token:
                         still.append(j)  # the drafted token at position i + 1 stands
                         continue
-                    pending[j] = token
                     # Drafts after this position were fed but not chosen: mask them out.
                     mask[j, width - span + i + 1 :] = 0
                 checking = still
