@@ -11,10 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer
 
+from tests.integration.kafka_helpers import produce
 from tests.integration.profiles_support import (
     behavior,
     catalog,
@@ -24,6 +26,7 @@ from tests.integration.profiles_support import (
     send_products,
     wait_for,
 )
+from workers.profiles.faust_batch import BatchingConsumer
 from workers.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -61,6 +64,50 @@ def test_profile_recovers_from_changelog_after_restart(
     assert replayed.behavior_events == 0 and replayed.products == 0  # from changelogs only
     assert final is not None and final["n"] == len(events) + 1
     assert stats.duplicates == 1 and final["viewed"][-1] == en[7]
+
+
+def test_a_restart_reads_the_catalog_changelog_once_and_follows_it(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After recovery faust reads the GlobalTable's changelog again from its start (it
+    never commits changelog offsets); what recovery applied already does not go through
+    faust's per-message path a second time, and a record written later (another worker's
+    product) still reaches the catalog index."""
+    settings = make_settings()
+    products = catalog()
+    cfg = make_config()
+    with running(settings, cfg) as first:
+        send_products(settings, products)
+        wait_for(lambda: first.metrics().products == len(products), what="catalog loaded")
+        entry = first.worker.call(lambda e: dict(e.state.catalog[products[0]["product_id"]]))
+
+    changelog = f"{cfg.app_id}-catalog-changelog"
+    passed: list[int] = []  # offsets of catalog changelog records faust's getmany yields
+    getmany = BatchingConsumer.getmany
+
+    async def counting(self: Any, timeout: float) -> Any:
+        async for tp, message in getmany(self, timeout):
+            if tp.topic == changelog:
+                passed.append(message.offset)
+            yield tp, message
+
+    monkeypatch.setattr(BatchingConsumer, "getmany", counting)
+    with running(settings, cfg) as second:
+        assert second.worker.call(lambda e: e.index.size) == len(products)
+        new = {**entry, "product_id": "P-from-another-worker"}
+        produce(
+            settings.bootstrap_servers,
+            changelog,
+            [(b'"P-from-another-worker"', json.dumps(new).encode())],
+        )
+        wait_for(
+            lambda: second.worker.call(lambda e: "P-from-another-worker" in e.index),
+            what="the other worker's product indexed",
+        )
+        catalog_size = second.worker.call(lambda e: len(e.state.catalog))
+    assert catalog_size == len(products) + 1
+    # Recovery's pass, then the new record: no second pass over 0..47.
+    assert sorted(passed) == list(range(len(products) + 1))
 
 
 def _worker_process(settings: Settings, app_id: str, log: Path) -> subprocess.Popen[bytes]:

@@ -301,3 +301,69 @@ def test_records_fetched_for_a_paused_partition_are_fetched_again(
     consumer.assignment = lambda: {live, other}  # revoked: its next owner reads it
     asyncio.run(consumer._wait_next_records(1.0))
     assert seeks == [(1, 4)]
+
+
+def test_changelog_records_recovery_applied_are_left_out_before_faust(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After recovery, a changelog partition read again from its start (faust seeks it to
+    a committed offset it never has) passes on only what recovery has not applied: the
+    records up to the last applied offset never take faust's per-message path, and the
+    read offset moves past them. Nothing is left out while recovery runs."""
+    app, _engine = build_app(
+        Settings(topics=TopicSettings(user_behavior="ub")), ProfilesConfig(app_id="unit-rc"), 3
+    )
+    consumer: Any = app.consumer
+    catalog = consumer._new_topicpartition("unit-rc-catalog-changelog", 0)
+    profiles = consumer._new_topicpartition("unit-rc-profiles-changelog", 2)
+    fresh = consumer._new_topicpartition("unit-rc-co-changelog", 1)  # nothing recovered
+    other = consumer._new_topicpartition("pc", 0)
+    assert {catalog.topic, profiles.topic, fresh.topic} <= set(app.tables._changelogs)
+
+    def recs(*offsets: int) -> list[Any]:
+        return [SimpleNamespace(offset=o) for o in offsets]
+
+    fetched = {
+        catalog: recs(0, 1, 2, 3, 4, 5),
+        profiles: recs(7, 8),
+        fresh: recs(0, 1),
+        other: recs(0, 1),
+    }
+    recovery = SimpleNamespace(
+        in_recovery=False,
+        active_tps={catalog, fresh},
+        active_offsets={catalog: 3},
+        standby_tps={profiles},
+        standby_offsets={profiles: 8},
+    )
+    monkeypatch.setattr(app.tables, "_recovery", recovery)
+    active: set[Any] | None = None
+
+    async def fetch(self: Any, timeout: float) -> tuple[Any, Any]:
+        return fetched, active
+
+    monkeypatch.setattr(BatchingConsumer.__mro__[1], "_wait_next_records", fetch)
+
+    def offsets(got: Any) -> dict[Any, list[int]]:
+        return {tp: [r.offset for r in rs] for tp, rs in got.items()}
+
+    rest, _ = asyncio.run(consumer._wait_next_records(1.0))
+    assert offsets(rest) == {catalog: [4, 5], fresh: [0, 1], other: [0, 1]}
+    assert consumer._read_offset[catalog] == 3 and consumer._read_offset[profiles] == 8
+    assert consumer._read_offset[fresh] is None and consumer._read_offset[other] is None
+    assert offsets(fetched) == {  # the fetched mapping itself is left as it was
+        catalog: [0, 1, 2, 3, 4, 5],
+        profiles: [7, 8],
+        fresh: [0, 1],
+        other: [0, 1],
+    }
+
+    consumer._read_offset.clear()
+    active = {fresh, other}  # faust's getmany passes nothing on for inactive partitions
+    rest, _ = asyncio.run(consumer._wait_next_records(1.0))
+    assert offsets(rest) == offsets(fetched) and consumer._read_offset[catalog] is None
+
+    active = None
+    recovery.in_recovery = True
+    rest, _ = asyncio.run(consumer._wait_next_records(1.0))
+    assert offsets(rest) == offsets(fetched) and consumer._read_offset[catalog] is None
