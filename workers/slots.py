@@ -13,6 +13,7 @@ attribute key). An unknown slot is never guessed: it stays unresolved and the dr
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from workers.domain import ContentRequest
 from workers.prompt import MAX_ITEMS, item_fields
@@ -35,14 +36,47 @@ _ATTRIBUTE_BEFORE = re.compile(
 )
 
 
+_FRAME_ROLE = "frame:"
+
+
+@lru_cache(maxsize=1)
+def _frames_before() -> tuple[re.Pattern[bytes], dict[str, frozenset[bytes]]]:
+    """One pattern for every attribute frame of the grammar that stands before a value
+    ("容量", "a weight of"; ``workers.guards.frames``), and the keys each admits: its own
+    and those of the shorter frames it ends with ("电池容量" ends with "容量")."""
+    from workers.guards.frames import grammar_table  # the guards import this module
+
+    keys: dict[str, set[bytes]] = {}
+    for locale in ("zh", "en"):
+        for frame, owners in grammar_table(locale).before.items():  # type: ignore[arg-type]
+            keys.setdefault(frame, set()).update(k.encode() for k in owners)
+    admits = {
+        frame: frozenset(
+            k
+            for other, owners in keys.items()
+            # A Chinese frame ends with another anywhere; an English one at a word.
+            if frame == other or frame.endswith(other if not other.isascii() else " " + other)
+            for k in owners
+        )
+        for frame in keys
+    }
+    alternatives = b"|".join(re.escape(f.encode()) for f in sorted(keys, key=len, reverse=True))
+    pattern = re.compile(b"(?<![A-Za-z])(" + alternatives + rb")\s*$", re.IGNORECASE)
+    return pattern, admits
+
+
 def slot_role(before: bytes) -> str | None:
     """The kind of value a slot opened right after ``before`` must be, if the text says:
-    "price" after $ or ¥, "maker" after by / from / 来自, "attribute" after a / with / 选用…"""
+    "price" after $ or ¥, "maker" after by / from / 来自, an attribute frame's own keys after
+    it ("frame:容量", "frame:a weight of"), "attribute" after a / with / 选用…"""
     tail = before[-24:]
     if _PRICE_BEFORE.search(tail):
         return "price"
     if _MAKER_BEFORE.search(tail):
         return "maker"
+    frame = _frames_before()[0].search(tail)
+    if frame is not None:
+        return _FRAME_ROLE + frame.group(1).decode("utf-8", "replace").lower()
     if _ATTRIBUTE_BEFORE.search(tail):
         return "attribute"
     return None
@@ -56,6 +90,8 @@ def role_admits(role: str | None, key: bytes) -> bool:
         return key in MAKER_KEYS
     if role == "attribute":
         return key not in NOT_ATTRIBUTE_KEYS
+    if role is not None and role.startswith(_FRAME_ROLE):
+        return key in _frames_before()[1].get(role[len(_FRAME_ROLE) :], frozenset())
     return True
 
 

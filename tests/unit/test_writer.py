@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tests.unit.factories import request
 from workers.generator.writer import PromptJob, write_copy
-from workers.guards import check_all, passed
+from workers.guards import GuardResult, check_all, passed
 
 
 class ScriptedGenerator:
@@ -152,3 +152,25 @@ def test_pipelines_ask_seed_blind_stand_ins_for_one_draft() -> None:
     settings = Settings(drafts_per_attempt=3)
     assert drafts_for(CannedTextGenerator(), settings) == 1
     assert drafts_for(ScriptedGenerator([]), settings) == 3
+
+
+def test_another_categorys_benefit_is_cut_and_the_cut_is_on_record() -> None:
+    """The factory item is headphones: a kitchen benefit is cut, the facts are published."""
+    draft = GOOD + " Easy to clean."
+    [copy] = write_copy([request()], ScriptedGenerator([[draft]]), max_attempts=1)
+    assert copy.text == GOOD and not copy.fallback
+    claims = next(g for g in copy.guards if g.name == "claims")
+    assert claims.passed and "easy to clean" in claims.detail
+
+
+def test_a_slot_worded_as_another_attribute_is_refused() -> None:
+    """ "35 hours" is a battery: a draft that calls it a screen is re-sampled."""
+    wrong = "Sonora headphones with a {1.battery} screen, now 129.99 USD."
+    gen = ScriptedGenerator([[wrong], [GOOD]])
+    verdicts: list[list[GuardResult]] = []
+    [copy] = write_copy(
+        [request()], gen, max_attempts=2, observe=lambda *args: verdicts.append(args[4])
+    )
+    assert copy.text == GOOD and copy.attempts == 2
+    slots = next(g for g in verdicts[0] if g.name == "slots")
+    assert not slots.passed and "battery worded as screen" in slots.detail

@@ -25,6 +25,9 @@ from workers.domain import Channel, ContentRequest, Locale
 from workers.generator.coverage import named_attributes
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
+from workers.guards.claims import CLAIMS, strip_claims
+from workers.guards.frames import frame_problems
+from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
 from workers.prompt import build_prompt
 from workers.slots import allowed_slots, realize
@@ -123,11 +126,23 @@ def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int)
 
 
 def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
-    """Fill a draft's slots and run every guard; an unfillable or misplaced slot fails it."""
+    """Fill a draft's slots and run every guard; an unfillable, misplaced or mis-worded slot
+    fails it (``slot_roles``, ``frames``)."""
     text, unresolved = realize(draft, request)
+    # Another category's benefit is cut when it is a clause of its own (the facts stay);
+    # the claims guard's verdict says what was cut.
+    text, cut = strip_claims(text, request)
     guards = check_all(text, request)
+    if cut:
+        guards = [
+            GuardResult(g.name, g.passed, g.detail or listing("cut", cut))
+            if g.name == CLAIMS
+            else g
+            for g in guards
+        ]
     problems = [f"unresolved: {', '.join(unresolved)}"] if unresolved else []
     problems += slot_role_problems(draft, request.locale)
+    problems += frame_problems(draft, request.locale)
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))
     return text, guards

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from workers.domain import ContentRequest
 from workers.guards.brands import KNOWN_BRANDS, BrandGroups
+from workers.guards.claims import check_claims
 from workers.guards.compliance import ALL_BANNED_TERMS, BANNED_TERMS, check_compliance
 from workers.guards.facts import check_facts
 from workers.guards.length import LENGTH_LIMITS, LengthLimits, check_form, check_length
@@ -38,8 +39,8 @@ def check_all(
     limits: LengthLimits = LENGTH_LIMITS,
     brands: BrandGroups = KNOWN_BRANDS,
 ) -> list[GuardResult]:
-    """Run every guard on ``text`` for ``request``: form, length, compliance, privacy, facts
-    and pairing (each price next to its own item)."""
+    """Run every guard on ``text`` for ``request``: form, length, compliance, privacy, facts,
+    pairing (each price next to its own item) and claims (benefits of the item's category)."""
     return [
         check_form(text, request),
         check_length(text, request, limits),
@@ -47,6 +48,7 @@ def check_all(
         check_privacy(text, request),
         check_facts(text, request, brands),
         check_pairing(text, request),
+        check_claims(text, request),
     ]
 
 

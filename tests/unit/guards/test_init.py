@@ -9,7 +9,7 @@ from workers.guards import LENGTH_LIMITS, GuardResult, check_all, passed
 def test_check_all_runs_every_guard_in_order() -> None:
     """check_all returns one verdict per guard, in a fixed order."""
     names = [r.name for r in check_all("Soft and light.", make_request())]
-    assert names == ["form", "length", "compliance", "privacy", "facts", "pairing"]
+    assert names == ["form", "length", "compliance", "privacy", "facts", "pairing", "claims"]
 
 
 def test_check_all_does_not_stop_at_the_first_failure() -> None:

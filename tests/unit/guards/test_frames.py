@@ -1,0 +1,89 @@
+"""Attribute frames: a slot worded as another kind of attribute is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.guards.frames import build_table, frame_problems, grammar_table
+
+
+@pytest.mark.parametrize(
+    ("draft", "locale", "said"),
+    [
+        # Seen in the demo: a battery sold as a big screen, a brand as a colour temperature.
+        ("好物推荐！降噪蓝牙耳机 Q5来了，{1.battery}大屏。", "zh", "battery worded as screen"),
+        ("认识一下{1.title}，{1.color}外观，色温{1.brand}。", "zh", "brand worded as color_temp"),
+        ("EchoFox 头戴式耳机，容量{1.color}｜售价{1.price}元", "zh", "color worded as capacity"),
+        ("品质好物！{1.title}，颜色选{1.material}。", "zh", "material worded as color"),
+        ("Expect a snug fit for {1.material} construction.", "en", "material worded as fits"),
+        ("The {1.title} with a weight of {1.color} finish.", "en", "color worded as weight"),
+        ("Inside: an {1.color} colorway and size {1.weight}.", "en", "weight worded as shoe_size"),
+        ("It offers {1.pieces} fit and more.", "en", "pieces worded as shoe_size"),
+        # A key the grammar does not know has no frame of its own.
+        ("{1.water_resistance}防水，{1.color}配色。", "zh", "water_resistance worded as"),
+    ],
+)
+def test_slots_worded_as_another_attribute_fail(draft: str, locale: str, said: str) -> None:
+    problems = frame_problems(draft, locale)  # type: ignore[arg-type]
+    assert any(said in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("draft", "locale"),
+    [
+        ("{1.title}来了，{1.battery}大电量，{1.screen}大屏，{1.color}外观。", "zh"),
+        ("{1.title}，{1.volume}装，净含量{1.net_weight}，{1.size}尺寸。", "zh"),
+        ("The {1.title}: a {1.color} finish, a {1.finish} finish, {1.material} build.", "en"),
+        ("Expect a snug fit for {1.fits}, a weight of {1.weight} and size {1.shoe_size}.", "en"),
+        # Plain wording for an unknown key, and frames that name no kind of value.
+        ("water resistance {1.water_resistance}; modes: {1.modes}. By {1.brand}.", "en"),
+        ("{1.title}，采用{1.power}，约{1.age}，共{1.modes}。", "zh"),
+        ("Just {1.weight}. Now ${1.price}!", "en"),
+        ("no slots here", "en"),
+    ],
+)
+def test_slots_in_their_own_wording_pass(draft: str, locale: str) -> None:
+    assert frame_problems(draft, locale) == []  # type: ignore[arg-type]
+
+
+def test_english_frames_match_whole_words_only() -> None:
+    # "bodyguard" is not the frame "body", "resize" not "size".
+    assert frame_problems("The {1.color} bodyguard, resize {1.weight}.", "en") == []
+    assert frame_problems("The {1.color} body.", "en")
+
+
+def test_the_longest_frame_decides_and_a_shared_frame_admits_each_of_its_keys() -> None:
+    table = build_table({"capacity": ("容量{v}",), "volume": ("容量{v}", "{v}装")}, "zh")
+    assert table.before["容量"] == {"capacity", "volume"}
+    assert frame_problems("容量{1.capacity}，容量{1.volume}", "zh", table) == []
+    assert frame_problems("容量{1.color}", "zh", table) == [
+        "color worded as capacity/volume: '容量' before {1.color}"
+    ]
+
+
+def test_frames_are_cut_at_punctuation_and_bare_articles_are_not_frames() -> None:
+    table = build_table({"battery": ("{v}电池，电量充足", "a {v} battery")}, "zh")
+    assert "电池" in table.after and "电池，电量充足" not in table.after
+    en = build_table({"color": ("a {v} finish", "the {v}")}, "en")
+    assert set(en.before) == set() and set(en.after) == {"finish"}
+
+
+def test_the_grammar_table_has_both_sides_in_both_locales() -> None:
+    for locale in ("zh", "en"):
+        table = grammar_table(locale)  # type: ignore[arg-type]
+        assert table.before and table.after
+    assert grammar_table("zh").after["大屏"] == {"screen"}
+
+
+def test_every_training_and_eval_target_words_its_slots_as_their_own() -> None:
+    from export.corpus import eval_examples, train_examples
+
+    examples = train_examples(6000) + eval_examples(200)
+    bad = [(e.slotted, p) for e in examples if (p := frame_problems(e.slotted, e.request.locale))]
+    assert bad == []
+
+
+def test_the_keys_own_name_is_its_own_wording() -> None:
+    assert frame_problems("With {1.battery_life} battery life. Now ${1.price}.", "en") == []
+    assert frame_problems("With {1.battery} battery life.", "en") == []
+    assert frame_problems("With {1.run_time} battery life.", "en")

@@ -1,0 +1,145 @@
+"""Attribute frames: a value slot must be worded as its own kind of attribute.
+
+The copy grammar words each attribute key its own way (``export.phrases``): a screen is
+"{v}大屏" or "a {v} display", a battery "{v}大电量" or "a {v} battery". A small model that
+meets a key it has not seen borrows another key's wording: "{1.battery}大屏" (a 30-hour
+battery sold as a big screen), "色温{1.brand}", "a snug fit for {1.material}". Every value is
+the request's own, so the facts guard passes; the text still says something false.
+
+So the words right before and right after each slot are looked up in the grammar's frames
+(the text around ``{v}`` in every phrase, cut at punctuation; bare articles and words
+that name no kind of value, such as "采用" or "just", are not frames). When the longest
+frame found there belongs to other keys only, and none of the slot's own key's frames is
+there, the draft is refused. A key the grammar does not know
+has no frames, so any attribute wording around it is refused: the draft may name the
+value plainly ("water resistance 5ATM"), or the writer falls back to the template.
+
+The table is read from ``export.phrases`` itself, so the guard and the grammar never
+drift apart; a test checks that every training target passes. Checked on the draft,
+before its slots are filled, where the keys are still visible.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from workers.domain import Locale
+
+_SLOT = re.compile(r"\{\d{1,2}\.([a-z0-9_]{1,24})\}")
+# Where a frame's words end: the grammar joins phrases with punctuation and "和"/"and".
+_ZH_CUT = re.compile(r"[，。、；：！？,.;:!?\s]")
+_EN_CUT = re.compile(r"[,.;:!?]")
+_EN_ARTICLES = frozenset({"", "a", "an", "the"})
+# Frames that say how a product has a value, not what kind of value it is ("采用20W",
+# "适合黑色", "just 2kg" read oddly but claim no false type): they prove nothing either way.
+_UNTYPED = frozenset(
+    {"采用", "选用", "内置", "配有", "配备", "搭载", "支持", "适合", "适用", "适配", "专为"}
+    | {"约", "共"}
+    | {"just", "up to", "room for", "room for a", "a pick for", "a formula for"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameTable:
+    """Frame words before and after ``{v}``, each with the keys whose phrases use it."""
+
+    before: dict[str, frozenset[str]]
+    after: dict[str, frozenset[str]]
+
+    def own(self, key: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The frames ``key``'s own phrases use (before, after)."""
+        return (
+            frozenset(f for f, keys in self.before.items() if key in keys),
+            frozenset(f for f, keys in self.after.items() if key in keys),
+        )
+
+
+def _add(table: dict[str, set[str]], frame: str, key: str) -> None:
+    table.setdefault(frame, set()).add(key)
+
+
+def build_table(phrases: dict[str, tuple[str, ...]], locale: Locale) -> FrameTable:
+    """Frames of ``phrases`` (key -> phrases with one ``{v}``), as ``FrameTable``."""
+    before: dict[str, set[str]] = {}
+    after: dict[str, set[str]] = {}
+    cut = _ZH_CUT if locale == "zh" else _EN_CUT
+    for key, options in phrases.items():
+        for phrase in options:
+            head, _, tail = phrase.partition("{v}")
+            head = cut.split(head)[-1]
+            tail = cut.split(tail)[0]
+            if locale == "en":
+                head, tail = head.strip().lower(), tail.strip().lower()
+            for frame, side in ((head, before), (tail, after)):
+                if frame not in _EN_ARTICLES and frame not in _UNTYPED:
+                    _add(side, frame, key)
+    return FrameTable(
+        {f: frozenset(k) for f, k in before.items()}, {f: frozenset(k) for f, k in after.items()}
+    )
+
+
+@lru_cache(maxsize=2)
+def grammar_table(locale: Locale) -> FrameTable:
+    """The copy grammar's frames for ``locale`` (built once)."""
+    # The grammar's phrase banks are plain data (no torch); the guard reads the same table
+    # the training copy was written from.
+    from export.phrases import ATTR_EN, ATTR_ZH
+
+    return build_table(ATTR_ZH if locale == "zh" else ATTR_EN, locale)
+
+
+def _ends_with(text: str, frame: str, locale: Locale) -> bool:
+    if locale == "zh":
+        return text.endswith(frame)
+    text = text.rstrip().lower()
+    return text.endswith(frame) and (len(text) == len(frame) or not text[-len(frame) - 1].isalnum())
+
+
+def _starts_with(text: str, frame: str, locale: Locale) -> bool:
+    if locale == "zh":
+        return text.startswith(frame)
+    text = text.lstrip().lower()
+    return text.startswith(frame) and (len(text) == len(frame) or not text[len(frame)].isalnum())
+
+
+def _foreign(
+    found: list[str], frames: dict[str, frozenset[str]], own: frozenset[str], key: str
+) -> str | None:
+    """The longest frame found, when it belongs to other keys and no own frame is there."""
+    if not found or any(frame in own for frame in found):
+        return None
+    longest = max(found, key=len)
+    return None if key in frames[longest] else longest
+
+
+def frame_problems(draft: str, locale: Locale, table: FrameTable | None = None) -> list[str]:
+    """Slots of ``draft`` worded as some other key's attribute (empty: none)."""
+    if "{" not in draft:
+        return []
+    table = table or grammar_table(locale)
+    problems: list[str] = []
+    for m in _SLOT.finditer(draft):
+        key = m.group(1)
+        own_before, own_after = table.own(key)
+        head, tail = draft[: m.start()], draft[m.end() :]
+        # The key's own name is its plainest wording ("{1.battery_life} battery life").
+        name = key.replace("_", " ")
+        if locale == "en" and (_starts_with(tail, name, locale) or _ends_with(head, name, locale)):
+            continue
+        found = [f for f in table.before if _ends_with(head, f, locale)]
+        wrong = _foreign(found, table.before, own_before, key)
+        if wrong is not None:
+            problems.append(
+                f"{key} worded as {'/'.join(sorted(table.before[wrong]))}: "
+                f"{wrong!r} before {m.group(0)}"
+            )
+        found = [f for f in table.after if _starts_with(tail, f, locale)]
+        wrong = _foreign(found, table.after, own_after, key)
+        if wrong is not None:
+            problems.append(
+                f"{key} worded as {'/'.join(sorted(table.after[wrong]))}: "
+                f"{m.group(0)} then {wrong!r}"
+            )
+    return problems
