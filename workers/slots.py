@@ -48,7 +48,7 @@ def _frames_before() -> tuple[re.Pattern[bytes], dict[str, frozenset[bytes]]]:
 
     keys: dict[str, set[bytes]] = {}
     for locale in ("zh", "en"):
-        for frame, owners in grammar_table(locale).before.items():  # type: ignore[arg-type]
+        for frame, owners in grammar_table(locale).before.items():
             keys.setdefault(frame, set()).update(k.encode() for k in owners)
     admits = {
         frame: frozenset(
