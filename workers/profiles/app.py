@@ -167,6 +167,17 @@ class TableView(MutableMapping[str, Any]):
         self._data[key] = value  # type: ignore[index]
         log[key] = value
 
+    def write_all(self, values: Mapping[str, Any]) -> None:
+        """``self[key] = value`` for each item, in order; while writes are logged, two
+        dict updates (the engine writes thousands of keys per batch this way)."""
+        log = self._log
+        if log is None:
+            for key, value in values.items():
+                self.table[key] = value
+            return
+        self._data.update(values)  # type: ignore[attr-defined]
+        log.update(values)
+
     def __delitem__(self, key: str) -> None:
         log = self._log
         if log is None:

@@ -59,6 +59,19 @@ def erased_key(user_id: str) -> str:
     return blake2b(user_id.encode(), digest_size=16).hexdigest()
 
 
+def _write_all(mapping: MutableMapping[str, Any], values: dict[str, Any]) -> None:
+    """``mapping[key] = value`` for each item of ``values``, in order."""
+    if type(mapping) is dict:
+        mapping.update(values)
+        return
+    write_all: Callable[[dict[str, Any]], None] | None = getattr(mapping, "write_all", None)
+    if write_all is not None:
+        write_all(values)
+        return
+    for key, value in values.items():
+        mapping[key] = value
+
+
 @dataclass(frozen=True, slots=True)
 class Produce:
     """One record to send."""
@@ -220,16 +233,15 @@ class ProfileEngine:
         return out
 
     def write_back(self) -> None:
-        """Write every profile and co-occurrence entry changed since the last call."""
+        """Write every profile and co-occurrence entry changed since the last call, in the
+        order each was first changed: ``mapping[key] = value`` per key (on a faust table,
+        the changelog write), done by the mapping in one call where it has a way to
+        (a dict's ``update``; app.TableView's ``write_all``)."""
         if self._dirty_profiles:
-            profiles = self.state.profiles
-            for user_id, profile in self._dirty_profiles.items():
-                profiles[user_id] = profile  # the changelog write
+            _write_all(self.state.profiles, self._dirty_profiles)
             self._dirty_profiles.clear()
         if self._dirty_co:
-            co = self.state.co
-            for key, entry in self._dirty_co.items():
-                co[key] = entry
+            _write_all(self.state.co, self._dirty_co)
             self._dirty_co.clear()
 
     def flush(self, now_ms: int) -> list[Produce]:

@@ -78,6 +78,33 @@ def test_logged_writes_change_the_store_and_keep_each_keys_last_value() -> None:
     assert "u4" not in log
 
 
+def test_write_all_leaves_what_a_write_per_key_leaves() -> None:
+    """``write_all`` (the engine's write-back) gives the store's dict and the log the
+    same contents, in the same order, as one ``view[key] = value`` per key; without a
+    log it goes through the table, as a single write does."""
+    views: list[Any] = []
+    logs: list[dict[str, Any]] = []
+    for name in ("unit-wa1", "unit-wa2"):
+        _app, engine = build_app(Settings(), ProfilesConfig(app_id=name), 3)
+        view: Any = engine.state.profiles
+        log: dict[str, Any] = {}
+        view.log_writes(log)
+        view["u3"] = {"n": 0}  # written before: keeps its place in the log and store
+        views.append(view)
+        logs.append(log)
+    values = {"u1": {"n": 1}, "u3": {"n": 3}, "u2": {"n": 2}}
+    for key, value in values.items():
+        views[0][key] = value
+    views[1].write_all(values)
+    assert list(logs[1].items()) == list(logs[0].items())
+    assert list(logs[1]) == ["u3", "u1", "u2"] and logs[1]["u3"] == {"n": 3}
+    assert list(views[1].read_view().items()) == list(views[0].read_view().items())
+    views[1].log_writes(None)
+    with pytest.raises(TypeError):  # through the table, which needs a current event
+        views[1].write_all({"u4": {"n": 4}})
+    assert "u4" not in logs[1] and "u4" not in views[1]
+
+
 def test_a_view_over_another_store_refuses_to_log() -> None:
     """Only the in-memory store's dict can be written behind faust's back."""
     view = TableView(SimpleNamespace(data=SimpleNamespace(data="not a dict")))
