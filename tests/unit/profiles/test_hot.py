@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import random
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -181,6 +182,20 @@ def test_compiled_reader_reads_what_the_python_reader_reads() -> None:
             type(x) for x in decode._read_behavior(data)
         ]
     assert read > 1000 and declined > 1000
+
+
+def test_the_reader_gives_each_product_id_as_its_interned_string() -> None:
+    """A product id is the interned string, the same object event after event (tables and
+    lists share it), however many distinct ids went by (the reader's table of ids is
+    bounded and is cleared when full)."""
+    ids: list[str] = []
+    for n in range(70_000):
+        event = _compiled_reader(behavior_bytes(event_id=f"e{n}", product_id=f"P-{n % 69_000}"))
+        assert event is not None and event.product_id is not None
+        ids.append(event.product_id)
+    assert all(pid is sys.intern(f"P-{n % 69_000}") for n, pid in enumerate(ids))
+    again = _compiled_reader(behavior_bytes(product_id="P-7"))
+    assert again is not None and again.product_id is ids[7]
 
 
 def test_decoding_in_the_engine_agrees_on_every_value() -> None:
