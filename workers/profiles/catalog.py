@@ -28,6 +28,7 @@ BAND_EDGES: tuple[float, float, float] = (-0.3, 0.25, 0.7)
 FALLBACK_MEAN_LOG_USD = math.log(40.0)
 MIN_CATEGORY_SIZE = 5
 MIN_NAME_CHARS = 2
+MATCHES_KEPT = 4096  # search queries whose matches CatalogIndex remembers
 
 
 def _log_price(entry: CatalogEntry) -> float:
@@ -96,6 +97,8 @@ class CatalogIndex:
         self._popular: list[str] = []
         self._popularity: dict[str, float] = {}
         self._candidates: dict[tuple[str, int, float], list[Candidate]] = {}
+        # query → its SearchMatch, while the leaves and brands stay as they are.
+        self._matches: dict[str, SearchMatch] = {}
 
     @property
     def size(self) -> int:
@@ -179,6 +182,8 @@ class CatalogIndex:
 
     def _changed(self, cat: str) -> None:
         """A category's members or price statistics changed: its derived data is stale."""
+        if self._matches:  # the names a query can match may have changed too
+            self._matches.clear()
         views = self._views
         if views:
             for pid in self._by_category.get(cat, ()):
@@ -240,11 +245,20 @@ class CatalogIndex:
         return view
 
     def match_query(self, query: str) -> SearchMatch:
-        """Category leaves and brands named in a search query (substring, case-folded)."""
+        """Category leaves and brands named in a search query (substring, case-folded).
+        Remembered per query until the catalog changes (a scan of every leaf and brand
+        costs tens of microseconds; searches repeat), at most ``MATCHES_KEPT`` of them."""
+        match = self._matches.get(query)
+        if match is not None:
+            return match
         text = query.casefold()
         cats = {c for leaf, keys in self._leaves.items() if leaf in text for c in keys}
         brands = tuple(sorted({b for low, b in self._brands.items() if low in text}))
-        return SearchMatch(tuple(sorted(cats)), brands)
+        match = SearchMatch(tuple(sorted(cats)), brands)
+        if len(self._matches) >= MATCHES_KEPT:
+            self._matches.clear()
+        self._matches[query] = match
+        return match
 
     def in_category(self, category: str) -> list[str]:
         """Products of one category, most popular first (as of the last ``rank``)."""

@@ -43,6 +43,21 @@ def test_query_matches_leaves_and_brands_case_insensitively() -> None:
     assert index.match_query("zzz").categories == ()
 
 
+def test_query_matches_are_remembered_until_the_catalog_changes() -> None:
+    """A repeated query gets the same match; a product with a new brand or category
+    changes what a query matches, and the next search sees it."""
+    index = CatalogIndex()
+    index.add(entry("a", ("Electronics", "Headphones"), brand="Sonora"))
+    first = index.match_query("aurel yoga mat")
+    assert first.brands == () and first.categories == ()
+    assert index.match_query("aurel yoga mat") is first
+    index.add(entry("b", ("Sports", "Yoga Mat"), brand="Aurel"))
+    m = index.match_query("aurel yoga mat")
+    assert m.categories == ("Sports/Yoga Mat",) and m.brands == ("Aurel",)
+    index.remove("b")
+    assert index.match_query("aurel yoga mat") == first
+
+
 def test_rank_orders_categories_and_popular_list() -> None:
     """Ranking sorts each category and the global list by popularity, known products only."""
     index = _index(["10.00", "10.00", "10.00"])
