@@ -61,7 +61,9 @@ def _frames_before() -> tuple[re.Pattern[bytes], dict[str, frozenset[bytes]]]:
         for frame in keys
     }
     alternatives = b"|".join(re.escape(f.encode()) for f in sorted(keys, key=len, reverse=True))
-    pattern = re.compile(b"(?<![A-Za-z])(" + alternatives + rb")\s*$", re.IGNORECASE)
+    pattern = re.compile(
+        b"(?<![A-Za-z])(" + alternatives + rb")(?:\s+(?:an?|the))?\s*$", re.IGNORECASE
+    )
     return pattern, admits
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tests.unit.factories import request
+from tests.unit.factories import item, request
 from workers.generator.writer import PromptJob, write_copy
 from workers.guards import GuardResult, check_all, passed
 
@@ -174,3 +174,24 @@ def test_a_slot_worded_as_another_attribute_is_refused() -> None:
     assert copy.text == GOOD and copy.attempts == 2
     slots = next(g for g in verdicts[0] if g.name == "slots")
     assert not slots.passed and "battery worded as screen" in slots.detail
+
+
+def test_a_chinese_clause_worded_as_another_attribute_is_cut_on_record() -> None:
+    req = request(
+        locale="zh",
+        items=(
+            item(
+                title="降噪蓝牙耳机 Q5",
+                brand="声悦",
+                category_path=("数码", "耳机"),
+                price="399.00",
+                currency="CNY",
+                attributes={"battery": "30小时", "color": "黑色"},
+            ),
+        ),
+    )
+    draft = "{1.title}来了，{1.battery}大屏，{1.color}款，售价{1.price}元。"
+    [copy] = write_copy([req], ScriptedGenerator([[draft]]), max_attempts=1)
+    assert copy.text == "降噪蓝牙耳机 Q5来了，黑色款，售价399.00元。" and not copy.fallback
+    slots = next(g for g in copy.guards if g.name == "slots")
+    assert slots.passed and "{1.battery}大屏" in slots.detail

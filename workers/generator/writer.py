@@ -26,7 +26,7 @@ from workers.generator.coverage import named_attributes
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
-from workers.guards.frames import frame_problems
+from workers.guards.frames import cut_misworded, frame_problems
 from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
 from workers.prompt import build_prompt
@@ -128,6 +128,8 @@ def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int)
 def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
     """Fill a draft's slots and run every guard; an unfillable, misplaced or mis-worded slot
     fails it (``slot_roles``, ``frames``)."""
+    # A Chinese clause that words its attribute as another kind is cut (frames).
+    draft, mended = cut_misworded(draft, request.locale)
     text, unresolved = realize(draft, request)
     # Another category's benefit is cut when it is a clause of its own (the facts stay);
     # the claims guard's verdict says what was cut.
@@ -145,6 +147,8 @@ def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
     problems += frame_problems(draft, request.locale)
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))
+    elif mended:
+        guards.insert(0, GuardResult("slots", True, listing("cut", mended)))
     return text, guards
 
 

@@ -32,6 +32,7 @@ _SLOT = re.compile(r"\{\d{1,2}\.([a-z0-9_]{1,24})\}")
 _ZH_CUT = re.compile(r"[，。、；：！？,.;:!?\s]")
 _EN_CUT = re.compile(r"[,.;:!?]")
 _EN_ARTICLES = frozenset({"", "a", "an", "the"})
+_EN_TRAILING_ARTICLE = re.compile(r"\s+(?:a|an|the)$")
 # Frames that say how a product has a value, not what kind of value it is ("采用20W",
 # "适合黑色", "just 2kg" read oddly but claim no false type): they prove nothing either way.
 _UNTYPED = frozenset(
@@ -93,7 +94,8 @@ def grammar_table(locale: Locale) -> FrameTable:
 def _ends_with(text: str, frame: str, locale: Locale) -> bool:
     if locale == "zh":
         return text.endswith(frame)
-    text = text.rstrip().lower()
+    # "a weight of a {1.color} colorway": an article between frame and slot changes nothing.
+    text = _EN_TRAILING_ARTICLE.sub("", text.rstrip().lower())
     return text.endswith(frame) and (len(text) == len(frame) or not text[-len(frame) - 1].isalnum())
 
 
@@ -114,12 +116,9 @@ def _foreign(
     return None if key in frames[longest] else longest
 
 
-def frame_problems(draft: str, locale: Locale, table: FrameTable | None = None) -> list[str]:
-    """Slots of ``draft`` worded as some other key's attribute (empty: none)."""
-    if "{" not in draft:
-        return []
-    table = table or grammar_table(locale)
-    problems: list[str] = []
+def _misworded(draft: str, locale: Locale, table: FrameTable) -> list[tuple[re.Match[str], str]]:
+    """Each mis-worded slot of ``draft`` with what is wrong with it."""
+    problems: list[tuple[re.Match[str], str]] = []
     for m in _SLOT.finditer(draft):
         key = m.group(1)
         own_before, own_after = table.own(key)
@@ -132,14 +131,63 @@ def frame_problems(draft: str, locale: Locale, table: FrameTable | None = None) 
         wrong = _foreign(found, table.before, own_before, key)
         if wrong is not None:
             problems.append(
-                f"{key} worded as {'/'.join(sorted(table.before[wrong]))}: "
-                f"{wrong!r} before {m.group(0)}"
+                (
+                    m,
+                    f"{key} worded as {'/'.join(sorted(table.before[wrong]))}: "
+                    f"{wrong!r} before {m.group(0)}",
+                )
             )
         found = [f for f in table.after if _starts_with(tail, f, locale)]
         wrong = _foreign(found, table.after, own_after, key)
         if wrong is not None:
             problems.append(
-                f"{key} worded as {'/'.join(sorted(table.after[wrong]))}: "
-                f"{m.group(0)} then {wrong!r}"
+                (
+                    m,
+                    f"{key} worded as {'/'.join(sorted(table.after[wrong]))}: "
+                    f"{m.group(0)} then {wrong!r}",
+                )
             )
     return problems
+
+
+def frame_problems(draft: str, locale: Locale, table: FrameTable | None = None) -> list[str]:
+    """Slots of ``draft`` worded as some other key's attribute (empty: none)."""
+    if "{" not in draft:
+        return []
+    return [problem for _, problem in _misworded(draft, locale, table or grammar_table(locale))]
+
+
+# A Chinese draft is a run of clauses: a mis-worded attribute's clause can go on its own.
+_ZH_EDGE = "，。！？；｜、"
+# Clauses that hold these are the text's subject or price: cutting them leaves no copy.
+_KEEP_KEYS = frozenset({"title", "brand", "price", "original_price", "currency"})
+
+
+def cut_misworded(
+    draft: str, locale: Locale, table: FrameTable | None = None
+) -> tuple[str, list[str]]:
+    """A Chinese ``draft`` without the clauses whose attribute slot is mis-worded, and what
+    was cut ("积木厚度" goes, "奇趣岛出品，ABS材质" stays). A clause that also holds a name or a
+    price is not cut (nor is anything in English copy, whose attributes share one list);
+    ``frame_problems`` then still refuses the draft."""
+    if locale != "zh" or "{" not in draft:
+        return draft, []
+    table = table or grammar_table(locale)
+    cut: list[str] = []
+    for _ in range(3):  # a draft with more wrong clauses than that is not worth mending
+        problems = _misworded(draft, locale, table)
+        if not problems:
+            break
+        m = problems[0][0]
+        start = max(draft.rfind(edge, 0, m.start()) for edge in _ZH_EDGE) + 1
+        ends = [i for edge in _ZH_EDGE if (i := draft.find(edge, m.end())) >= 0]
+        end = min(ends) if ends else len(draft)
+        clause = draft[start:end]
+        if any(k in _KEEP_KEYS for k in _SLOT.findall(clause)):
+            break
+        rest = draft[: start - 1] + draft[end:] if start > 0 else draft[end + 1 :]
+        if not _SLOT.search(rest):
+            break
+        draft = rest
+        cut.append(clause)
+    return draft, cut

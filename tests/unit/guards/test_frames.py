@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.guards.frames import build_table, frame_problems, grammar_table
+from workers.guards.frames import build_table, cut_misworded, frame_problems, grammar_table
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,64 @@ def test_the_keys_own_name_is_its_own_wording() -> None:
     assert frame_problems("With {1.battery_life} battery life. Now ${1.price}.", "en") == []
     assert frame_problems("With {1.battery} battery life.", "en") == []
     assert frame_problems("With {1.run_time} battery life.", "en")
+
+
+@pytest.mark.parametrize(
+    ("draft", "left", "cut"),
+    [
+        (
+            "好价来了：{1.title}，售价{1.price}元，{1.color}款。选用{1.shoe_size}床。欢迎选购。",
+            "好价来了：{1.title}，售价{1.price}元，{1.color}款。欢迎选购。",
+            ["选用{1.shoe_size}床"],
+        ),
+        (
+            "{1.title}来了，售价{1.price}元。{1.material}材质。{1.category}厚度。",
+            "{1.title}来了，售价{1.price}元。{1.material}材质。",
+            ["{1.category}厚度"],
+        ),
+        (
+            "{1.battery}大屏，{1.title}，售价{1.price}元",
+            "{1.title}，售价{1.price}元",
+            ["{1.battery}大屏"],
+        ),
+    ],
+)
+def test_a_chinese_clause_with_a_misworded_slot_is_cut(
+    draft: str, left: str, cut: list[str]
+) -> None:
+    assert frame_problems(draft, "zh")
+    assert cut_misworded(draft, "zh") == (left, cut)
+    assert frame_problems(left, "zh") == []
+
+
+@pytest.mark.parametrize(
+    ("draft", "locale"),
+    [
+        # The clause holds the title or the price: cutting it would leave no copy.
+        ("{1.title}{1.battery}大屏，售价{1.price}元", "zh"),
+        ("{1.title}来了，售价{1.price}元{1.color}厚度。", "zh"),
+        # Nothing would be left to publish.
+        ("{1.battery}大屏", "zh"),
+        # English attributes share one list sentence: the draft is refused, not cut.
+        ("It offers a weight of {1.color} and a {1.material} body. Now ${1.price}.", "en"),
+    ],
+)
+def test_a_clause_that_cannot_go_is_left_for_the_guard(draft: str, locale: str) -> None:
+    assert cut_misworded(draft, locale) == (draft, [])  # type: ignore[arg-type]
+    assert frame_problems(draft, locale)  # type: ignore[arg-type]
+
+
+def test_every_training_target_is_left_as_it_is() -> None:
+    from export.corpus import train_examples
+
+    for e in train_examples(2000):
+        assert cut_misworded(e.slotted, e.request.locale) == (e.slotted, [])
+
+
+def test_an_article_between_frame_and_slot_changes_nothing() -> None:
+    from workers.slots import role_admits, slot_role
+
+    draft = "You get a weight of a {1.color} colorway."
+    assert any("color worded as weight" in p for p in frame_problems(draft, "en"))
+    role = slot_role(b"You get a weight of a ")
+    assert role_admits(role, b"weight") and not role_admits(role, b"color")
