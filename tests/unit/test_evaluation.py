@@ -47,3 +47,16 @@ def test_eval_command_writes_report_and_chart(
     report = (tmp_path / "eval.md").read_text(encoding="utf-8")
     assert "attribute_coverage" in report and "## Samples" in report
     assert (tmp_path / "eval.png").stat().st_size > 1000
+
+
+def test_misworded_and_foreign_benefit_drafts_are_counted_whether_cut_or_refused() -> None:
+    from workers.evaluation.run import _foreign_benefit, _misworded
+    from workers.guards import GuardResult
+
+    refused = [GuardResult("slots", False, "battery worded as screen: {1.battery} then '大屏'")]
+    cut = [GuardResult("slots", True, "cut: {1.battery}大屏")]
+    other = [GuardResult("slots", False, "price without its currency: {1.price}")]
+    assert _misworded(refused) and _misworded(cut) and not _misworded(other)
+    assert _foreign_benefit([GuardResult("claims", True, "cut: easy to clean")])
+    assert _foreign_benefit([GuardResult("claims", False, "benefits of another category: x")])
+    assert not _foreign_benefit([GuardResult("claims", True)])

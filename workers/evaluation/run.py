@@ -20,6 +20,7 @@ from workers.generator.factory import OnnxTextGenerator
 from workers.generator.variants import write_variants
 from workers.generator.writer import write_copy
 from workers.guards import GuardResult, check_all
+from workers.guards.claims import CLAIMS
 
 VARIANTS = 5
 
@@ -35,6 +36,10 @@ class EvalReport:
     banned_term_rate_published: float
     mispaired_price_rate_raw: float
     mispaired_price_rate_published: float
+    # First drafts that worded an attribute as another kind ("{1.battery}大屏") or claimed
+    # another category's benefit, refused or cut before publishing (guards.frames, .claims).
+    misworded_attribute_rate_raw: float
+    foreign_benefit_rate_raw: float
     length_compliance_raw: float
     length_compliance_published: float
     distinct_1: float
@@ -45,6 +50,19 @@ class EvalReport:
     drafts_per_attempt: int
     variant_pool: int
     seconds: float
+
+
+def _misworded(guards: list[GuardResult]) -> bool:
+    """A slot worded as another attribute: refused ("… worded as …") or its clause cut."""
+    return any(
+        g.name == "slots" and ("worded as" in g.detail or g.detail.startswith("cut:"))
+        for g in guards
+    )
+
+
+def _foreign_benefit(guards: list[GuardResult]) -> bool:
+    """Another category's benefit: refused, or cut (a passing verdict that says what)."""
+    return any(g.name == CLAIMS and bool(g.detail) for g in guards)
 
 
 def _failed(guards: list[GuardResult], name: str) -> bool:
@@ -102,6 +120,8 @@ def evaluate(
         banned_term_rate_published=sum(_failed(g, "compliance") for g in published) / n,
         mispaired_price_rate_raw=sum(_failed(g, "pairing") for g in raw) / n,
         mispaired_price_rate_published=sum(_failed(g, "pairing") for g in published) / n,
+        misworded_attribute_rate_raw=sum(_misworded(g) for g in raw) / n,
+        foreign_benefit_rate_raw=sum(_foreign_benefit(g) for g in raw) / n,
         length_compliance_raw=1 - sum(_failed(g, "length") for g in raw) / n,
         length_compliance_published=1 - sum(_failed(g, "length") for g in published) / n,
         distinct_1=mean(distinct1),
