@@ -26,11 +26,11 @@ from workers.generator.coverage import named_attributes
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
-from workers.guards.frames import cut_misworded, frame_problems
+from workers.guards.frames import cut_misworded, frame_problems, unlike_values
 from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
 from workers.prompt import build_prompt
-from workers.slots import allowed_slots, realize
+from workers.slots import allowed_slots, realize, slot_values
 from workers.templates import fallback_text
 
 # Token budgets per channel; the length guard holds the hard character limits.
@@ -129,7 +129,8 @@ def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
     """Fill a draft's slots and run every guard; an unfillable, misplaced or mis-worded slot
     fails it (``slot_roles``, ``frames``)."""
     # A Chinese clause that words its attribute as another kind is cut (frames).
-    draft, mended = cut_misworded(draft, request.locale)
+    unlike = unlike_values(slot_values(request))
+    draft, mended = cut_misworded(draft, request.locale, unlike=unlike)
     text, unresolved = realize(draft, request)
     # Another category's benefit is cut when it is a clause of its own (the facts stay);
     # the claims guard's verdict says what was cut.
@@ -144,7 +145,7 @@ def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
         ]
     problems = [f"unresolved: {', '.join(unresolved)}"] if unresolved else []
     problems += slot_role_problems(draft, request.locale)
-    problems += frame_problems(draft, request.locale)
+    problems += frame_problems(draft, request.locale, unlike=unlike)
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))
     elif mended:

@@ -14,6 +14,12 @@ there, the draft is refused. A key the grammar does not know
 has no frames, so any attribute wording around it is refused: the draft may name the
 value plainly ("water resistance 5ATM"), or the writer falls back to the template.
 
+A key the grammar knows can still hold another kind of value: the demo's `battery` holds
+"35 hours", where the grammar's batteries are mAh, so "a {1.battery} cell" reads "a 35 hours
+cell". When a value's unit is none of the units the grammar's values of that key have
+(``export.lexicon``; "小时" is not "mAh", a size "10" is neither inches nor a letter), the
+key's own frames do not hold for it either (``unlike_values``), nor does its key's name.
+
 The table is read from ``export.phrases`` itself, so the guard and the grammar never
 drift apart; a test checks that every training target passes. Checked on the draft,
 before its slots are filled, where the keys are still visible.
@@ -22,6 +28,7 @@ before its slots are filled, where the keys are still visible.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +40,7 @@ _ZH_CUT = re.compile(r"[，。、；：！？,.;:!?\s]")
 _EN_CUT = re.compile(r"[,.;:!?]")
 _EN_ARTICLES = frozenset({"", "a", "an", "the"})
 _EN_TRAILING_ARTICLE = re.compile(r"\s+(?:a|an|the)$")
+_EN_LEADING_ARTICLE = re.compile(r"^(?:a|an|the)\s+")
 # Frames that say how a product has a value, not what kind of value it is ("采用20W",
 # "适合黑色", "just 2kg" read oddly but claim no false type): they prove nothing either way.
 _UNTYPED = frozenset(
@@ -91,6 +99,45 @@ def grammar_table(locale: Locale) -> FrameTable:
     return build_table(ATTR_ZH if locale == "zh" else ATTR_EN, locale)
 
 
+_NOT_UNIT = re.compile(r"[\d.\s\-/×+~]")
+
+
+def unit_of(value: str) -> str | None:
+    """What a value is measured in ("20000mAh" -> "mah", "30小时" -> "小时", "10" -> ""), or
+    None for a value with no number (a colour, a material)."""
+    if not any(ch.isdigit() for ch in value):
+        return None
+    return _NOT_UNIT.sub("", value).lower()
+
+
+@lru_cache(maxsize=1)
+def grammar_units() -> dict[str, frozenset[str | None]]:
+    """The units of the grammar's values, per attribute key with any numeric value (both
+    locales; None stands for values without a number, such as a size "M")."""
+    from export.lexicon import CATEGORIES, FREE_VALUES  # plain data, as for the frames
+
+    units: dict[str, set[str | None]] = {}
+    for category in CATEGORIES:
+        specs = [spec for kind in category.types for spec in kind.specs]
+        for key, values in [*specs, *category.extra.items(), *FREE_VALUES.items()]:
+            for value in (v for pair in values for v in pair):
+                units.setdefault(key, set()).add(unit_of(value))
+    return {key: frozenset(found) for key, found in units.items() if found != {None}}
+
+
+def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
+    """Slots (``"1.battery"``) whose value is measured in no unit the grammar's values of
+    that key have (a key whose grammar values are all words is never unlike): the key's own
+    wording does not fit them."""
+    units = grammar_units()
+    unlike = set()
+    for slot, value in slot_values.items():
+        known = units.get(slot.partition(".")[2])
+        if known is not None and unit_of(value) not in known:
+            unlike.add(slot)
+    return frozenset(unlike)
+
+
 def _ends_with(text: str, frame: str, locale: Locale) -> bool:
     if locale == "zh":
         return text.endswith(frame)
@@ -116,45 +163,71 @@ def _foreign(
     return None if key in frames[longest] else longest
 
 
-def _misworded(draft: str, locale: Locale, table: FrameTable) -> list[tuple[re.Match[str], str]]:
-    """Each mis-worded slot of ``draft`` with what is wrong with it."""
+def _misworded(
+    draft: str, locale: Locale, table: FrameTable, unlike: Iterable[str] = ()
+) -> list[tuple[re.Match[str], str]]:
+    """Each mis-worded slot of ``draft`` with what is wrong with it; ``unlike`` slots
+    (``"1.battery"``) have no wording of their own."""
     problems: list[tuple[re.Match[str], str]] = []
+    unlike = frozenset(unlike)
     for m in _SLOT.finditer(draft):
         key = m.group(1)
-        own_before, own_after = table.own(key)
         head, tail = draft[: m.start()], draft[m.end() :]
         # The key's own name is its plainest wording ("{1.battery_life} battery life").
         name = key.replace("_", " ")
-        if locale == "en" and (_starts_with(tail, name, locale) or _ends_with(head, name, locale)):
+        unlike_value = m.group(0)[1:-1] in unlike
+        if (
+            locale == "en"
+            and not unlike_value  # "a 35 hours battery capacity" is not plain naming
+            and (_starts_with(tail, name, locale) or _ends_with(head, name, locale))
+        ):
             continue
+        if unlike_value:
+            # Not the grammar's kind of value: no frame is its own, not even its key's.
+            label, owner = f"{key} (a value unlike the grammar's {key})", ""
+            own_before = own_after = frozenset[str]()
+        else:
+            label, owner = key, key
+            own_before, own_after = table.own(key)
         found = [f for f in table.before if _ends_with(head, f, locale)]
-        wrong = _foreign(found, table.before, own_before, key)
+        wrong = _foreign(found, table.before, own_before, owner)
         if wrong is not None:
-            problems.append(
-                (
-                    m,
-                    f"{key} worded as {'/'.join(sorted(table.before[wrong]))}: "
-                    f"{wrong!r} before {m.group(0)}",
-                )
-            )
+            said = "/".join(sorted(table.before[wrong]))
+            problems.append((m, f"{label} worded as {said}: {wrong!r} before {m.group(0)}"))
         found = [f for f in table.after if _starts_with(tail, f, locale)]
-        wrong = _foreign(found, table.after, own_after, key)
+        wrong = _foreign(found, table.after, own_after, owner)
         if wrong is not None:
-            problems.append(
-                (
-                    m,
-                    f"{key} worded as {'/'.join(sorted(table.after[wrong]))}: "
-                    f"{m.group(0)} then {wrong!r}",
-                )
-            )
+            said = "/".join(sorted(table.after[wrong]))
+            problems.append((m, f"{label} worded as {said}: {m.group(0)} then {wrong!r}"))
     return problems
 
 
-def frame_problems(draft: str, locale: Locale, table: FrameTable | None = None) -> list[str]:
-    """Slots of ``draft`` worded as some other key's attribute (empty: none)."""
+def frame_problems(
+    draft: str, locale: Locale, table: FrameTable | None = None, unlike: Iterable[str] = ()
+) -> list[str]:
+    """Slots of ``draft`` worded as some other key's attribute (empty: none); ``unlike``:
+    slots whose values are not the grammar's kind for their key (``unlike_values``)."""
+    table = table or grammar_table(locale)
+    problems = _dangling(draft, table) if locale == "en" else []
     if "{" not in draft:
-        return []
-    return [problem for _, problem in _misworded(draft, locale, table or grammar_table(locale))]
+        return problems
+    return problems + [problem for _, problem in _misworded(draft, locale, table, unlike)]
+
+
+def _dangling(draft: str, table: FrameTable) -> list[str]:
+    """English frames of three words or more with no value after them ("a weight of a weight
+    of frame"): in the grammar such a frame always introduces a slot (shorter ones, such as
+    "care for", are ordinary words elsewhere)."""
+    lowered = draft.lower()
+    problems = []
+    for frame in table.before:
+        if frame.count(" ") < 2:
+            continue
+        for m in re.finditer(r"(?<![a-z])" + re.escape(frame) + r"(?![a-z])", lowered):
+            rest = _EN_LEADING_ARTICLE.sub("", lowered[m.end() :].lstrip())
+            if not rest.startswith("{"):
+                problems.append(f"{frame!r} names no value")
+    return problems
 
 
 # A Chinese draft is a run of clauses: a mis-worded attribute's clause can go on its own.
@@ -164,7 +237,7 @@ _KEEP_KEYS = frozenset({"title", "brand", "price", "original_price", "currency"}
 
 
 def cut_misworded(
-    draft: str, locale: Locale, table: FrameTable | None = None
+    draft: str, locale: Locale, table: FrameTable | None = None, unlike: Iterable[str] = ()
 ) -> tuple[str, list[str]]:
     """A Chinese ``draft`` without the clauses whose attribute slot is mis-worded, and what
     was cut ("积木厚度" goes, "奇趣岛出品，ABS材质" stays). A clause that also holds a name or a
@@ -175,7 +248,7 @@ def cut_misworded(
     table = table or grammar_table(locale)
     cut: list[str] = []
     for _ in range(3):  # a draft with more wrong clauses than that is not worth mending
-        problems = _misworded(draft, locale, table)
+        problems = _misworded(draft, locale, table, unlike)
         if not problems:
             break
         m = problems[0][0]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from workers.guards.frames import build_table, cut_misworded, frame_problems, grammar_table
+from workers.guards.frames import (
+    build_table,
+    cut_misworded,
+    frame_problems,
+    grammar_table,
+    unit_of,
+    unlike_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +155,53 @@ def test_an_article_between_frame_and_slot_changes_nothing() -> None:
     assert any("color worded as weight" in p for p in frame_problems(draft, "en"))
     role = slot_role(b"You get a weight of a ")
     assert role_admits(role, b"weight") and not role_admits(role, b"color")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [("20000mAh", "mah"), ("30小时", "小时"), ("1.47-inch", "inch"), ("10", ""), ("Blue", None)],
+)
+def test_unit_of_a_value(value: str, unit: str | None) -> None:
+    assert unit_of(value) == unit
+
+
+def test_a_value_unlike_the_grammars_has_no_wording_of_its_own() -> None:
+    unlike = unlike_values(
+        {
+            "1.battery": "35 hours",
+            "1.size": "10",
+            "2.size": "M",
+            "1.pieces": "a dozen",
+            "1.capacity": "500ml",
+            "1.color": "Blue",
+        }
+    )
+    # The grammar's batteries are mAh, its sizes inches or letters (M), its sets counted
+    # in pieces; capacities are ml, colours words.
+    assert unlike == {"1.battery", "1.size", "1.pieces"}
+    draft = "The {1.title} with a {1.battery} cell and a {1.size} frame. {1.capacity} capacity."
+    assert frame_problems(draft, "en") == []
+    problems = frame_problems(draft, "en", unlike=unlike)
+    assert len(problems) == 2 and "{1.battery} then 'cell'" in problems[0]
+    assert cut_misworded("{1.title}，{1.battery}大电量，{1.color}款。", "zh", unlike=unlike) == (
+        "{1.title}，{1.color}款。",
+        ["{1.battery}大电量"],
+    )
+    # Its key's name is no plain wording either: "a 35 hours battery capacity".
+    assert frame_problems("A {1.battery} battery capacity.", "en", unlike=unlike)
+    assert frame_problems("A {1.battery} battery capacity.", "en") == []
+
+
+def test_no_training_request_holds_a_value_unlike_the_grammars() -> None:
+    from export.corpus import train_examples
+    from workers.slots import slot_values
+
+    assert all(not unlike_values(slot_values(e.request)) for e in train_examples(2000))
+
+
+def test_an_english_frame_with_no_value_after_it_fails() -> None:
+    draft = "You get {1.color} color and a weight of a weight of frame. Now ${1.price}."
+    assert frame_problems(draft, "en") == ["'a weight of' names no value"] * 2
+    assert frame_problems("You get a weight of a {1.weight}.", "en") == []
+    # Shorter frames ("size", "care for") are ordinary words elsewhere.
+    assert frame_problems("One size fits all. Simple to care for. {1.title}.", "en") == []
