@@ -125,15 +125,37 @@ def grammar_units() -> dict[str, frozenset[str | None]]:
     return {key: frozenset(found) for key, found in units.items() if found != {None}}
 
 
+# What a unit measures. A unit outside this table (or one of the same kind as the
+# grammar's: quarts for a capacity in litres) proves nothing against a value.
+_DIMENSIONS: dict[str, str] = {
+    **dict.fromkeys(("hours", "hour", "hrs", "h", "小时", "days", "day", "天"), "duration"),
+    **dict.fromkeys(("minutes", "minute", "min", "mins", "分钟", "seconds", "s", "秒"), "duration"),
+    **dict.fromkeys(("mah", "wh"), "charge"),
+    **dict.fromkeys(("g", "kg", "lb", "lbs", "oz", "克", "千克", "公斤", "斤"), "mass"),
+    **dict.fromkeys(
+        ("mm", "cm", "m", "inch", "inches", "in", "英寸", "毫米", "厘米", "米"), "length"
+    ),
+    **dict.fromkeys(("ml", "l", "qt", "gal", "floz", "毫升", "升"), "volume"),
+    **dict.fromkeys(("w", "kw", "瓦"), "power"),
+    **dict.fromkeys(("gb", "tb", "mb"), "data"),
+    "": "count",  # a bare number: "10" for a size the grammar gives in inches or letters
+}
+
+
 def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
-    """Slots (``"1.battery"``) whose value is measured in no unit the grammar's values of
-    that key have (a key whose grammar values are all words is never unlike): the key's own
-    wording does not fit them."""
+    """Slots (``"1.battery"``) whose value is not the kind of value the grammar's values of
+    that key are: its unit measures something else ("35 hours" for a battery in mAh, a bare
+    "10" for a size in inches or letters). A key whose grammar values are all words, or a
+    unit this module cannot place, is never unlike."""
     units = grammar_units()
     unlike = set()
     for slot, value in slot_values.items():
         known = units.get(slot.partition(".")[2])
-        if known is not None and unit_of(value) not in known:
+        unit = unit_of(value)
+        if known is None or unit is None or unit in known:
+            continue
+        kind = _DIMENSIONS.get(unit)
+        if kind is not None and kind not in {_DIMENSIONS.get(k) for k in known if k is not None}:
             unlike.add(slot)
     return frozenset(unlike)
 

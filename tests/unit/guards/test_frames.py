@@ -176,9 +176,9 @@ def test_a_value_unlike_the_grammars_has_no_wording_of_its_own() -> None:
             "1.color": "Blue",
         }
     )
-    # The grammar's batteries are mAh, its sizes inches or letters (M), its sets counted
-    # in pieces; capacities are ml, colours words.
-    assert unlike == {"1.battery", "1.size", "1.pieces"}
+    # The grammar's batteries are mAh and its sizes inches or letters (M); capacities are
+    # ml, colours words; a value with no number ("a dozen") is not judged.
+    assert unlike == {"1.battery", "1.size"}
     draft = "The {1.title} with a {1.battery} cell and a {1.size} frame. {1.capacity} capacity."
     assert frame_problems(draft, "en") == []
     problems = frame_problems(draft, "en", unlike=unlike)
@@ -205,3 +205,14 @@ def test_an_english_frame_with_no_value_after_it_fails() -> None:
     assert frame_problems("You get a weight of a {1.weight}.", "en") == []
     # Shorter frames ("size", "care for") are ordinary words elsewhere.
     assert frame_problems("One size fits all. Simple to care for. {1.title}.", "en") == []
+
+
+def test_a_unit_of_the_same_kind_or_one_unknown_is_not_unlike() -> None:
+    # Quarts are a volume like the grammar's litres; "ATM" is a unit this guard cannot place.
+    assert (
+        unlike_values({"1.capacity": "5.8 Qt", "1.waterproof": "5ATM", "1.weight": "2lb"}) == set()
+    )
+    assert unlike_values({"1.weight": "35 hours", "1.run_time": "500ml"}) == {
+        "1.weight",
+        "1.run_time",
+    }
