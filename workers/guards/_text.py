@@ -11,6 +11,10 @@ from workers.prompt import sanitize_value
 # characters are deliberately not in it, so "用户u123" still shows the id "u123".
 ASCII_ALNUM = "A-Za-z0-9"
 
+# What ends a clause of Chinese copy: the grammar joins its clauses with these, so one can
+# be cut out of a draft without touching the others (guards.claims, guards.frames).
+ZH_CLAUSE_EDGES = "，。！？；｜、"
+
 # NFKC folds full-width digits and letters ("１９９", "Ｘ２００") to ASCII, which is what we
 # want, but it also folds the Chinese comma "，" to ",", which would glue "199，299" into the
 # thousands number 199,299. A following space keeps the two numbers apart.

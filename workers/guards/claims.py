@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workers.domain import ContentRequest, Item
+from workers.guards._text import ZH_CLAUSE_EDGES
 from workers.guards.result import GuardResult, listing
 
 CLAIMS = "claims"
@@ -78,8 +79,6 @@ def check_claims(
     return GuardResult(CLAIMS, True)
 
 
-# Clause delimiters of Chinese copy; an English benefit is a sentence of its own.
-_ZH_EDGE = "，。！？；｜、"
 _EN_BEFORE = re.compile(r"(?:^|[.!?:\u2014-]\s+)$")
 _EN_STOP = re.compile(r"[.!?]\s*")
 
@@ -87,7 +86,7 @@ _EN_STOP = re.compile(r"[.!?]\s*")
 def _cut_span(text: str, start: int, end: int) -> str | None:
     """``text`` without the clause at [start, end), if it is a clause of its own, else None."""
     before, after = text[:start], text[end:]
-    if (not before or before[-1] in _ZH_EDGE) and (not after or after[0] in _ZH_EDGE):
+    if (not before or before[-1] in ZH_CLAUSE_EDGES) and (not after or after[0] in ZH_CLAUSE_EDGES):
         # "A，benefit，B" -> "A，B" and "A，benefit。" -> "A。": the delimiter before goes;
         # at the start, "benefit，B" -> "B".
         return before[:-1] + after if before else after[1:]

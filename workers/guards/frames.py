@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workers.domain import Locale
+from workers.guards._text import ZH_CLAUSE_EDGES
 
 _SLOT = re.compile(r"\{\d{1,2}\.([a-z0-9_]{1,24})\}")
 # Where a frame's words end: the grammar joins phrases with punctuation and "和"/"and".
@@ -252,8 +253,6 @@ def _dangling(draft: str, table: FrameTable) -> list[str]:
     return problems
 
 
-# A Chinese draft is a run of clauses: a mis-worded attribute's clause can go on its own.
-_ZH_EDGE = "，。！？；｜、"
 # Clauses that hold these are the text's subject or price: cutting them leaves no copy.
 _KEEP_KEYS = frozenset({"title", "brand", "price", "original_price", "currency"})
 
@@ -274,8 +273,8 @@ def cut_misworded(
         if not problems:
             break
         m = problems[0][0]
-        start = max(draft.rfind(edge, 0, m.start()) for edge in _ZH_EDGE) + 1
-        ends = [i for edge in _ZH_EDGE if (i := draft.find(edge, m.end())) >= 0]
+        start = max(draft.rfind(edge, 0, m.start()) for edge in ZH_CLAUSE_EDGES) + 1
+        ends = [i for edge in ZH_CLAUSE_EDGES if (i := draft.find(edge, m.end())) >= 0]
         end = min(ends) if ends else len(draft)
         clause = draft[start:end]
         if any(k in _KEEP_KEYS for k in _SLOT.findall(clause)):
