@@ -79,6 +79,7 @@ def check_claims(
     return GuardResult(CLAIMS, True)
 
 
+# An English benefit is a sentence of its own: after a stop, colon or dash, up to its stop.
 _EN_BEFORE = re.compile(r"(?:^|[.!?:\u2014-]\s+)$")
 _EN_STOP = re.compile(r"[.!?]\s*")
 
