@@ -8,8 +8,13 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from workers.settings import REPO_ROOT
+from workers.settings import REPO_ROOT, Settings
+
+if TYPE_CHECKING:
+    from workers.domain import ContentRequest
+    from workers.profiles.text_leads import TextLeads
 
 DEFAULT_REPORT = REPO_ROOT / "reports" / "profiles_eval.md"
 
@@ -43,10 +48,42 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_and_compare(pairs: Sequence[tuple[ContentRequest, ContentRequest]]) -> TextLeads:
+    """The worker's writer (default model and settings) on each request of ``pairs``."""
+    from workers.generator.factory import (
+        OnnxTextGenerator,
+        drafts_for,
+        generator_config,
+        runtime_options,
+    )
+    from workers.generator.writer import write_copy
+    from workers.profiles.text_leads import compare_leads
+
+    settings = Settings()
+    generator = OnnxTextGenerator.from_folder(
+        settings.model_dir,
+        runtime_options(settings),
+        settings.max_batch_size,
+        generator_config(settings),
+    )
+    unique = list({r.request_id: r for pair in pairs for r in pair}.values())
+    written = write_copy(
+        unique,
+        generator,
+        max_attempts=settings.max_resample_attempts + 1,
+        drafts=drafts_for(generator, settings),
+    )
+    return compare_leads(pairs, {w.request.request_id: w.text for w in written})
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from workers.profiles.evaluate import render_markdown, run_eval
 
     report = run_eval(seed=args.seed, users=args.users)
+    if args.texts > 0:
+        pairs = report.personalization
+        report.text_leads = _write_and_compare(pairs.request_pairs[: args.texts])
+        report.ad_text_leads = _write_and_compare(pairs.ad_pairs[: args.texts])
     text = render_markdown(report)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -63,9 +100,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         f"segment and items; lead differs in {p.lead_differs:.1%}; prompts with a user id: "
         f"{p.prompts_with_user_id}; segment accuracy {report.segment_accuracy:.1%}"
     )
+    for what, leads in (("recommendations", report.text_leads), ("ads", report.ad_text_leads)):
+        if leads is not None:
+            print(
+                f"written {what}: {leads.lead_differs:.1%} of {leads.pairs} pairs lead with a "
+                f"different attribute ({leads.lead_key_differs:.1%} with a different kind, "
+                f"{leads.detail_key_differs:.1%} after the price); "
+                f"{leads.without_lead} texts name none"
+            )
     print(f"report: {out}")
     best = min(r.lift for r in report.rankings)
-    return 0 if best >= 2.0 and p.segment_and_items_differ >= 0.8 else 1
+    leads = report.text_leads
+    texts_ok = leads is None or leads.lead_differs >= 0.8
+    return 0 if best >= 2.0 and p.segment_and_items_differ >= 0.8 and texts_ok else 1
 
 
 def bench_main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +174,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.add_argument("--seed", type=int, default=7)
     e.add_argument("--users", type=int, default=2000)
     e.add_argument("--out", default=str(DEFAULT_REPORT), help="markdown report path")
+    e.add_argument(
+        "--texts",
+        type=int,
+        default=60,
+        help="user pairs whose texts (a recommendation and an ad each) the default model "
+        "writes, to compare what they lead with (0: requests only)",
+    )
     e.set_defaults(func=_cmd_eval)
 
     b = psub.add_parser("bench", help="events/s, ratio to raw consume, memory per 1M users")

@@ -28,6 +28,7 @@ from workers.profiles.persona import persona_of
 from workers.profiles.recommend import Weights, recommend
 from workers.profiles.records import Behavior
 from workers.profiles.simulate import World, make_world
+from workers.profiles.text_leads import TextLeads
 from workers.profiles.triggers import Trigger
 from workers.prompt import build_prompt
 from workers.serde import PlainAvroCodec
@@ -64,6 +65,14 @@ class Personalization:
     lead_differs: float
     prompt_differs: float
     prompts_with_user_id: int
+    # The compared pairs themselves, for the text-level check (``text_leads``).
+    request_pairs: tuple[tuple[ContentRequest, ContentRequest], ...] = field(
+        default=(), repr=False, compare=False
+    )
+    # The same pairs' personalized ads for their lead items (``emit_ads``), when composed.
+    ad_pairs: tuple[tuple[ContentRequest, ContentRequest], ...] = field(
+        default=(), repr=False, compare=False
+    )
 
 
 @dataclass(slots=True)
@@ -77,6 +86,9 @@ class EvalReport:
     confusion: dict[str, dict[str, int]]
     personalization: Personalization
     notes: list[str] = field(default_factory=list)
+    # Filled by ``copyflow profiles eval --texts N``: the generator's texts for N pairs.
+    text_leads: TextLeads | None = None
+    ad_text_leads: TextLeads | None = None
 
 
 def _split(history: Sequence[Behavior]) -> tuple[list[Behavior], str] | None:
@@ -163,18 +175,22 @@ def evaluate_personalization(
     """Compose one request per user as a view burst would, then compare random pairs."""
     archetype = {u.user_id: u.archetype for u in world.users}
     requests: dict[str, ContentRequest] = {}
+    ads: dict[str, ContentRequest] = {}
     for n, user_id in enumerate(users):
         source = Provenance("sim", 0, n, f"{user_id}-trigger")
         trigger = Trigger("view_burst", 1, "viewed", "feed_card", None, source, "en")
         made = engine.compose(user_id, trigger, world.now_ms)
         if made:
             requests[user_id] = made[0]
+            if len(made) > 1:
+                ads[user_id] = made[1]
     ids = sorted(requests)
     prompts = {u: build_prompt(r) for u, r in requests.items()}
     leaks = sum(1 for u, text in prompts.items() if u in text)
     rng = random.Random(seed)
     counts: Counter[str] = Counter()
     done = 0
+    compared: list[tuple[ContentRequest, ContentRequest]] = []
     for _ in range(pairs * 20):
         if done >= pairs:
             break
@@ -183,6 +199,7 @@ def evaluate_personalization(
             continue
         done += 1
         ra, rb = requests[a], requests[b]
+        compared.append((ra, rb))
         seg = _lead(ra)[0] != _lead(rb)[0]
         items = [i.product_id for i in ra.items] != [i.product_id for i in rb.items]
         counts["segment"] += seg
@@ -199,12 +216,19 @@ def evaluate_personalization(
         lead_differs=counts["lead"] / n,
         prompt_differs=counts["prompt"] / n,
         prompts_with_user_id=leaks,
+        request_pairs=tuple(compared),
+        ad_pairs=tuple(
+            (ads[a.user_id], ads[b.user_id])
+            for a, b in compared
+            if a.user_id in ads and b.user_id in ads
+        ),
     )
 
 
 def run_eval(seed: int = 7, users: int = 2000, weights: Weights | None = None) -> EvalReport:
     """Build the world, run both ranking settings and the personalization check."""
-    cfg = ProfilesConfig()
+    # Ads too (``emit_ads``), for the text-level check; rankings do not depend on it.
+    cfg = ProfilesConfig(emit_ads=True)
     world = make_world(seed=seed, users=users)
     seen, engine, targets = evaluate_ranking(world, "seen", cfg, weights)
     unseen, _, _ = evaluate_ranking(world, "unseen", cfg, weights)
@@ -268,6 +292,8 @@ def render_markdown(report: EvalReport) -> str:
         "",
         f"Prompts containing the user id: {p.prompts_with_user_id}.",
         "",
+        *_text_lead_lines("recommendations", report.text_leads),
+        *_text_lead_lines("personalized ads", report.ad_text_leads),
         f"## Segment recovery (accuracy {report.segment_accuracy:.1%})",
         "",
         "| latent archetype | " + " | ".join(_SEGMENTS) + " |",
@@ -278,6 +304,26 @@ def render_markdown(report: EvalReport) -> str:
         lines.append(f"| {want} | " + " | ".join(str(row.get(g, 0)) for g in _SEGMENTS) + " |")
     lines += ["", *report.notes]
     return "\n".join(lines) + "\n"
+
+
+def _text_lead_lines(what: str, leads: TextLeads | None) -> list[str]:
+    if leads is None:
+        return []
+    return [
+        f"## Written {what} ({leads.pairs} of those pairs, the default model, "
+        "`copyflow profiles eval --texts`)",
+        "",
+        "| measure | share of pairs |",
+        "|---|---|",
+        f"| the texts lead with a different attribute (item and key) | {leads.lead_differs:.1%} |",
+        f"| the texts lead with a different kind of attribute (key alone) "
+        f"| {leads.lead_key_differs:.1%} |",
+        f"| the first attribute other than a price is of a different kind "
+        f"| {leads.detail_key_differs:.1%} |",
+        "",
+        f"Texts naming no attribute: {leads.without_lead}.",
+        "",
+    ]
 
 
 _SEGMENTS: tuple[str, ...] = (
