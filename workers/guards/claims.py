@@ -44,6 +44,10 @@ class ClaimTable:
                 return key
         return None
 
+    def allowed(self, request: ContentRequest) -> set[str]:
+        """The categories ``request``'s items are in (known to the lexicon)."""
+        return {key for item in request.items if (key := self.category_of(item)) is not None}
+
 
 @lru_cache(maxsize=1)
 def grammar_claims() -> ClaimTable:
@@ -68,7 +72,7 @@ def check_claims(
     """Fail when ``text`` makes a benefit claim of a category none of its items is in."""
     table = table or grammar_claims()
     lowered = text.lower()
-    allowed = {key for item in request.items if (key := table.category_of(item)) is not None}
+    allowed = table.allowed(request)
     wrong = [
         phrase
         for phrase, keys in table.benefits.items()
@@ -108,17 +112,18 @@ def strip_claims(
     """``text`` without the clauses that claim another category's benefits, and those
     benefits. A benefit that is not a clause of its own stays (``check_claims`` fails it)."""
     table = table or grammar_claims()
-    allowed = {key for item in request.items if (key := table.category_of(item)) is not None}
+    allowed = table.allowed(request)
     removed: list[str] = []
+    lowered = text.lower()
     # Longest first, so a benefit that contains a shorter one is cut whole.
     for phrase in sorted(table.benefits, key=len, reverse=True):
         if table.benefits[phrase] & allowed:
             continue
-        start = text.lower().find(phrase)
+        start = lowered.find(phrase)
         if start < 0:
             continue
         cut = _cut_span(text, start, start + len(phrase))
         if cut is not None and cut.strip():
-            text = cut
+            text, lowered = cut, cut.lower()
             removed.append(phrase)
     return text, removed

@@ -57,13 +57,12 @@ class FrameTable:
 
     before: dict[str, frozenset[str]]
     after: dict[str, frozenset[str]]
+    # Per key, the frames its own phrases use (before, after): asked for every slot.
+    owned: dict[str, tuple[frozenset[str], frozenset[str]]]
 
     def own(self, key: str) -> tuple[frozenset[str], frozenset[str]]:
-        """The frames ``key``'s own phrases use (before, after)."""
-        return (
-            frozenset(f for f, keys in self.before.items() if key in keys),
-            frozenset(f for f, keys in self.after.items() if key in keys),
-        )
+        """The frames ``key``'s own phrases use (before, after); none for an unknown key."""
+        return self.owned.get(key, (frozenset(), frozenset()))
 
 
 def _add(table: dict[str, set[str]], frame: str, key: str) -> None:
@@ -85,8 +84,17 @@ def build_table(phrases: dict[str, tuple[str, ...]], locale: Locale) -> FrameTab
             for frame, side in ((head, before), (tail, after)):
                 if frame not in _EN_ARTICLES and frame not in _UNTYPED:
                     _add(side, frame, key)
+    keys = set(phrases)
     return FrameTable(
-        {f: frozenset(k) for f, k in before.items()}, {f: frozenset(k) for f, k in after.items()}
+        {f: frozenset(k) for f, k in before.items()},
+        {f: frozenset(k) for f, k in after.items()},
+        {
+            key: (
+                frozenset(f for f, owners in before.items() if key in owners),
+                frozenset(f for f, owners in after.items() if key in owners),
+            )
+            for key in keys
+        },
     )
 
 
@@ -161,19 +169,37 @@ def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
     return frozenset(unlike)
 
 
-def _ends_with(text: str, frame: str, locale: Locale) -> bool:
+# Frames are short: the words right before or after a slot are all that is read.
+_REACH = 48
+
+
+def _head_form(head: str, locale: Locale) -> str:
+    """The text before a slot as ``_ends_with`` reads it (normalized once per slot)."""
+    head = head[-_REACH:]
     if locale == "zh":
-        return text.endswith(frame)
+        return head
     # "a weight of a {1.color} colorway": an article between frame and slot changes nothing.
-    text = _EN_TRAILING_ARTICLE.sub("", text.rstrip().lower())
-    return text.endswith(frame) and (len(text) == len(frame) or not text[-len(frame) - 1].isalnum())
+    return _EN_TRAILING_ARTICLE.sub("", head.rstrip().lower())
 
 
-def _starts_with(text: str, frame: str, locale: Locale) -> bool:
+def _tail_form(tail: str, locale: Locale) -> str:
+    """The text after a slot as ``_starts_with`` reads it."""
+    tail = tail[:_REACH]
+    return tail if locale == "zh" else tail.lstrip().lower()
+
+
+def _ends_with(head: str, frame: str, locale: Locale) -> bool:
+    """Whether ``head`` (``_head_form``) ends with ``frame``, at a word in English."""
     if locale == "zh":
-        return text.startswith(frame)
-    text = text.lstrip().lower()
-    return text.startswith(frame) and (len(text) == len(frame) or not text[len(frame)].isalnum())
+        return head.endswith(frame)
+    return head.endswith(frame) and (len(head) == len(frame) or not head[-len(frame) - 1].isalnum())
+
+
+def _starts_with(tail: str, frame: str, locale: Locale) -> bool:
+    """Whether ``tail`` (``_tail_form``) starts with ``frame``, at a word in English."""
+    if locale == "zh":
+        return tail.startswith(frame)
+    return tail.startswith(frame) and (len(tail) == len(frame) or not tail[len(frame)].isalnum())
 
 
 def _foreign(
@@ -195,7 +221,8 @@ def _misworded(
     unlike = frozenset(unlike)
     for m in _SLOT.finditer(draft):
         key = m.group(1)
-        head, tail = draft[: m.start()], draft[m.end() :]
+        head = _head_form(draft[: m.start()], locale)
+        tail = _tail_form(draft[m.end() :], locale)
         # The key's own name is its plainest wording ("{1.battery_life} battery life").
         name = key.replace("_", " ")
         unlike_value = m.group(0)[1:-1] in unlike
