@@ -15,6 +15,13 @@ ASCII_ALNUM = "A-Za-z0-9"
 # be cut out of a draft without touching the others (guards.claims, guards.frames).
 ZH_CLAUSE_EDGES = "，。！？；｜、"
 
+
+def cut_zh_clause(text: str, start: int, end: int) -> str:
+    """``text`` without the clause at [start, end) (edges at both ends, or the text's ends):
+    "A，x，B" -> "A，B" and "A，x。" -> "A。" (the edge before it goes); "x，B" -> "B"."""
+    return text[: start - 1] + text[end:] if start > 0 else text[end + 1 :]
+
+
 # NFKC folds full-width digits and letters ("１９９", "Ｘ２００") to ASCII, which is what we
 # want, but it also folds the Chinese comma "，" to ",", which would glue "199，299" into the
 # thousands number 199,299. A following space keeps the two numbers apart.

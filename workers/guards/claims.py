@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workers.domain import ContentRequest, Item
-from workers.guards._text import ZH_CLAUSE_EDGES
+from workers.guards._text import ZH_CLAUSE_EDGES, cut_zh_clause
 from workers.guards.result import GuardResult, listing
 
 CLAIMS = "claims"
@@ -92,9 +92,7 @@ def _cut_span(text: str, start: int, end: int) -> str | None:
     """``text`` without the clause at [start, end), if it is a clause of its own, else None."""
     before, after = text[:start], text[end:]
     if (not before or before[-1] in ZH_CLAUSE_EDGES) and (not after or after[0] in ZH_CLAUSE_EDGES):
-        # "A，benefit，B" -> "A，B" and "A，benefit。" -> "A。": the delimiter before goes;
-        # at the start, "benefit，B" -> "B".
-        return before[:-1] + after if before else after[1:]
+        return cut_zh_clause(text, start, end)
     if before.endswith("| ") and (not after or after.startswith(" |")):
         # A search ad's segments: "X | benefit | Y" -> "X | Y".
         return before.rstrip(" |") + after

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workers.domain import Locale
-from workers.guards._text import ZH_CLAUSE_EDGES
+from workers.guards._text import ZH_CLAUSE_EDGES, cut_zh_clause
 
 _SLOT = re.compile(r"\{\d{1,2}\.([a-z0-9_]{1,24})\}")
 # Where a frame's words end: the grammar joins phrases with punctuation and "和"/"and".
@@ -306,7 +306,7 @@ def cut_misworded(
         clause = draft[start:end]
         if any(k in _KEEP_KEYS for k in _SLOT.findall(clause)):
             break
-        rest = draft[: start - 1] + draft[end:] if start > 0 else draft[end + 1 :]
+        rest = cut_zh_clause(draft, start, end)
         if not _SLOT.search(rest):
             break
         draft = rest
