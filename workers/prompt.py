@@ -20,6 +20,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from workers.attribute_keys import model_key
 from workers.domain import ContentRequest, Item
 
 PROMPT_FORMAT_VERSION = "2"  # 2: the copy is written with {N.key} slots (workers/slots.py)
@@ -98,6 +99,24 @@ def sanitize_key(raw: str) -> str:
     return key
 
 
+def _model_attributes(item: Item) -> list[tuple[str, str]]:
+    """The item's free attributes under the model's own keys ("display" -> "screen",
+    ``workers.attribute_keys``), sorted by key as the training prompts are. A key keeps its
+    catalog name when the item already has the one it maps to, or an earlier key took it."""
+    catalog = sorted(
+        (sanitize_key(k), sanitize_value(v)) for k, v in item.attributes.items() if sanitize_key(k)
+    )
+    taken = {key for key, _ in catalog}
+    out: list[tuple[str, str]] = []
+    for key, value in catalog:
+        mapped = model_key(key, value)
+        if mapped != key and mapped not in taken:
+            taken.add(mapped)
+            key = mapped
+        out.append((key, value))
+    return sorted(out)
+
+
 def item_fields(item: Item) -> list[tuple[str, str]]:
     """The ordered (key, value) pairs that describe one item in the prompt."""
     fields: list[tuple[str, str]] = [
@@ -108,10 +127,7 @@ def item_fields(item: Item) -> list[tuple[str, str]]:
         fields.append(("category", sanitize_value(item.category_path[-1])))
     fields.append(("price", sanitize_value(f"{item.price} {item.currency}")))
     reserved = {"title", "brand", "category", "price"}
-    free = sorted(
-        (sanitize_key(k), sanitize_value(v)) for k, v in item.attributes.items() if sanitize_key(k)
-    )
-    for key, value in free:
+    for key, value in _model_attributes(item):
         if key in reserved or not value:
             continue
         fields.append((key, value))

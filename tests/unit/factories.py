@@ -41,7 +41,7 @@ def item(**overrides: Any) -> Item:
         "category_path": ("Electronics", "Headphones"),
         "price": "129.99",
         "currency": "USD",
-        "attributes": {"battery": "35 hours", "color": "Black"},
+        "attributes": {"battery_life": "35 hours", "color": "Black"},
     }
     fields.update(overrides)
     return Item(**fields)

@@ -12,7 +12,7 @@ def test_values_come_from_the_request() -> None:
     assert values["1.brand"] == "Sonora"
     assert values["1.price"] == "129.99"
     assert values["1.currency"] == "USD"
-    assert values["1.battery"] == "35 hours"
+    assert values["1.battery_life"] == "35 hours"
 
 
 def test_realize_fills_every_item() -> None:
@@ -52,7 +52,7 @@ def test_delexicalize_round_trips() -> None:
     req = request()
     text = "Sonora Noise Cancelling Headphones H7 with 35 hours of battery, only $129.99."
     delex = delexicalize(text, req)
-    assert delex == "{1.brand} {1.title} with {1.battery} of battery, only ${1.price}."
+    assert delex == "{1.brand} {1.title} with {1.battery_life} of battery, only ${1.price}."
     assert realize(delex, req)[0] == text
 
 
@@ -71,8 +71,8 @@ def test_a_cut_short_slot_is_unresolved() -> None:
 
 def test_articles_are_fixed_both_ways() -> None:
     """'an 50g' becomes 'a 50g' and 'a 8GB' becomes 'an 8GB' once values are filled in."""
-    req = request(items=(item(attributes={"size": "50g", "memory": "8GB"}),))
-    text, _ = realize("With an {1.size} jar and a {1.memory} chip.", req)
+    req = request(items=(item(attributes={"size": "M", "weight": "50g", "memory": "8GB"}),))
+    text, _ = realize("With an {1.weight} jar and a {1.memory} chip.", req)
     assert text == "With a 50g jar and an 8GB chip."
 
 

@@ -151,6 +151,11 @@ _DIMENSIONS: dict[str, str] = {
 }
 
 
+def dimension_of(unit: str | None) -> str | None:
+    """What ``unit`` (``unit_of``) measures ("duration", "mass"...), or None when unknown."""
+    return None if unit is None else _DIMENSIONS.get(unit)
+
+
 def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
     """Slots (``"1.battery"``) whose value is not the kind of value the grammar's values of
     that key are: its unit measures something else ("35 hours" for a battery in mAh, a bare
@@ -163,8 +168,8 @@ def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
         unit = unit_of(value)
         if known is None or unit is None or unit in known:
             continue
-        kind = _DIMENSIONS.get(unit)
-        if kind is not None and kind not in {_DIMENSIONS.get(k) for k in known if k is not None}:
+        kind = dimension_of(unit)
+        if kind is not None and kind not in {dimension_of(k) for k in known}:
             unlike.add(slot)
     return frozenset(unlike)
 
