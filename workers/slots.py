@@ -28,7 +28,17 @@ MAKER_KEYS = frozenset({b"brand", b"author"})
 # Keys that are never an attribute's value: names and prices.
 NOT_ATTRIBUTE_KEYS = frozenset({b"title", b"brand", b"category"}) | PRICE_KEYS
 
-_PRICE_BEFORE = re.compile("(?:\\$|¥)$".encode())
+# "现价{1.category}" (now priced: a frying pan), "只要{1.shoe_size}码" (only size 40): the
+# Chinese grammar's price words are followed by a price whenever a slot follows them, and
+# which price is in the word: "原价" / "was $" give the earlier price, "现价" / "now $" the
+# current one ("原价{1.price}元" would invent a discount).
+_PRICE_BEFORE = re.compile("(?:\\$|¥|(?:到手价|售价|只要|现价|原价|降到|到手)\\s*)$".encode())
+_ORIGINAL_PRICE_BEFORE = re.compile(
+    "(?:原价\\s*|(?<![A-Za-z])(?:[Ww]as|[Dd]own from)\\s+\\$)$".encode()
+)
+_CURRENT_PRICE_BEFORE = re.compile(
+    "(?:(?:到手价|售价|只要|现价|降到|到手)\\s*|(?<![A-Za-z])[Nn]ow\\s+\\$)$".encode()
+)
 _MAKER_BEFORE = re.compile("(?:(?<![A-Za-z])(?:[Bb]y|[Ff]rom)\\s+|来自\\s*)$".encode())
 _ATTRIBUTE_BEFORE = re.compile(
     "(?:(?<![A-Za-z])(?:[Aa]n?|[Jj]ust|[Ww]ith|[Aa]nd|[Oo]f|[Ii]ncludes?)\\s+"
@@ -69,9 +79,15 @@ def _frames_before() -> tuple[re.Pattern[bytes], dict[str, frozenset[bytes]]]:
 
 def slot_role(before: bytes) -> str | None:
     """The kind of value a slot opened right after ``before`` must be, if the text says:
-    "price" after $ or ¥, "maker" after by / from / 来自, an attribute frame's own keys after
-    it ("frame:容量", "frame:a weight of"), "attribute" after a / with / 选用…"""
+    "price" after $, ¥ or a Chinese price word (现价, 只要…), narrowed to "original price"
+    after 原价 / was $ and "current price" after 现价 / now $; "maker" after by / from / 来自;
+    an attribute frame's own keys after it ("frame:容量", "frame:a weight of"); "attribute"
+    after a / with / 选用…"""
     tail = before[-24:]
+    if _ORIGINAL_PRICE_BEFORE.search(tail):
+        return "original price"
+    if _CURRENT_PRICE_BEFORE.search(tail):
+        return "current price"
     if _PRICE_BEFORE.search(tail):
         return "price"
     if _MAKER_BEFORE.search(tail):
@@ -88,6 +104,10 @@ def role_admits(role: str | None, key: bytes) -> bool:
     """Whether a slot with ``key`` may stand where ``role`` says."""
     if role == "price":
         return key in PRICE_KEYS
+    if role == "original price":
+        return key == b"original_price"
+    if role == "current price":
+        return key == b"price"
     if role == "maker":
         return key in MAKER_KEYS
     if role == "attribute":

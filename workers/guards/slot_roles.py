@@ -10,10 +10,14 @@ every text in the training grammar (a test checks that) and catch those drafts:
   and "was" / "down from" by a price;
 - an article before a value slot is followed by the noun that says what the value is
   ("a {1.weight} frame", never "and a {1.weight}.");
+- "$", "¥" and the Chinese price words (现价, 只要, 原价…) are followed by a price slot
+  whenever a slot follows them;
 - a price slot carries its currency: "$" before it in English, "¥" before or "元" after it
   in Chinese, or the currency slot after it; and "$" is followed by a price slot only;
 - "by" / "from" (English) and "来自" (Chinese) name a brand or an author, and "出品" /
   "品质" follow a brand;
+- the names of two items never run together into one (a title or brand right after another
+  item's name);
 - a name (title, brand, category) or a price is not a colour, material or size: it is not
   followed by "finish", "colorway", "build", "of", "per" and the like, nor preceded by "a",
   "just", "with", "选用" or "颜色选" (words that stand next to attribute values only).
@@ -54,6 +58,12 @@ _EN_BARE_VALUE = re.compile(r"\b[Aa]n?\s+" + _SLOT + r"\s*(?:[.!?,;]|\band\b|$)"
 # Words that, in all of the grammar's copy, follow attribute values only.
 _EN_ATTRIBUTE_WORD_AFTER = re.compile(_SLOT + r"\s+(?:of|and|per|in)\b")
 _ZH_ATTRIBUTE_AFTER = re.compile(_SLOT + r"\s*(?:外观|配色|材质|用料|规格|尺寸)")
+# "{2.brand} {1.brand}", "{1.title} {2.brand}": the names of two items run together make a
+# product that does not exist ("Voulmo VOYA, with a Sky Blue colorway"). A category may follow
+# another item's brand: two items of one category share the slot of the first one.
+_NAMES_OF_TWO_ITEMS = re.compile(
+    r"\{(\d{1,2})\.(?:title|brand|category)\}\s*\{(?!\1\.)\d{1,2}\.(?:title|brand)\}"
+)
 
 
 def slot_role_problems(draft: str, locale: Locale) -> list[str]:
@@ -71,7 +81,8 @@ def slot_role_problems(draft: str, locale: Locale) -> list[str]:
         # What the words before the slot allow: the decode mask's own rule.
         role = slot_role(draft[: m.start()].encode())
         if not role_admits(role, m.group(1).encode()):
-            problems.append(f"not a {role}: {draft[max(0, m.start() - 12) : m.end()]}")
+            article = "an" if role is not None and role[0] in "aeiou" else "a"
+            problems.append(f"not {article} {role}: {draft[max(0, m.start() - 12) : m.end()]}")
     if locale == "en":
         problems += [f"$ before {m.group(0)[1:12]}" for m in _EN_DOLLAR.finditer(draft)]
         problems += [f"a price as a maker: {m.group(0)}" for m in _EN_BY_PRICE.finditer(draft)]
@@ -90,6 +101,9 @@ def slot_role_problems(draft: str, locale: Locale) -> list[str]:
     else:
         makers = list(_ZH_MAKER_AFTER.finditer(draft))
         nouns = list(_ZH_ATTRIBUTE_AFTER.finditer(draft))
+    problems += [
+        f"names of two items as one: {m.group(0)}" for m in _NAMES_OF_TWO_ITEMS.finditer(draft)
+    ]
     problems += [
         f"not a maker: {m.group(0)}" for m in makers if m.group(1).encode() not in MAKER_KEYS
     ]

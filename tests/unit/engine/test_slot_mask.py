@@ -140,15 +140,21 @@ def test_for_item_keeps_names_and_the_current_items_slots() -> None:
 def test_slot_role_reads_the_words_before_the_slot() -> None:
     from workers.engine.slot_mask import slot_role
 
-    assert slot_role(b"Now $") == "price"
+    assert slot_role(b"Only $") == "price"
     assert slot_role("到手价¥".encode()) == "price"
+    # Which price is in the words: the current one, or the earlier one.
+    assert slot_role(b"Now $") == "current price"
+    assert slot_role("现价".encode()) == "current price"
+    assert slot_role("只要".encode()) == "current price"
+    assert slot_role("原价".encode()) == "original price"
+    assert slot_role(b"Was $") == "original price"
     assert slot_role(b"Designed by ") == "maker"
     assert slot_role("来自".encode()) == "maker"
     assert slot_role(b"It offers a ") == "attribute"
     assert slot_role("选用".encode()) == "attribute"
     assert slot_role(b"Say hello to the ") is None
     assert slot_role(b"Nearby ") is None  # "by" inside a word is not a maker
-    assert slot_role(b"down from $") == "price"
+    assert slot_role(b"down from $") == "original price"
 
 
 def test_after_a_dollar_only_a_price_slot_may_open() -> None:

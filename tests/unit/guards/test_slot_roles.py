@@ -26,6 +26,11 @@ from workers.guards.slot_roles import slot_role_problems
         "It brings a {1.weight} and a {1.color} finish. Now ${1.price}.",
         "The {1.title} by {1.brand}. Only ${1.price}, down from now. Take a closer look.",
         "The {1.title} by {1.brand}. Was a great pick, now ${1.price}.",
+        # Seen in the held-out eval: two items' brands run together into a product that
+        # does not exist.
+        "Picked for you: {1.title} at ${1.price}; {2.title} (${2.price}); "
+        "{2.brand} {1.brand}, with a {1.color} colorway.",
+        "The {1.title}. Was ${1.price}, now ${1.original_price}!",
     ],
 )
 def test_english_drafts_with_misplaced_slots_fail(draft: str) -> None:
@@ -42,6 +47,12 @@ def test_english_drafts_with_misplaced_slots_fail(draft: str) -> None:
         "{1.title}，只要{1.price}。",
         "{1.title}，雾蓝配色。功率{1.price}元。",
         "{1.title}，续航可达{1.category}，售价{1.price}元。",
+        # Seen in the held-out eval: a price word before a name or an attribute.
+        "{1.title}，原价{1.price}元。{1.brand}品质，现价{1.category}。",
+        "{1.title}（{1.price}元），颜色选{1.color}；{1.brand} {1.category}只要{1.shoe_size}码。",
+        "{1.title}，{1.price}元就能入手。{1.original_price}元降到手{1.age}。",
+        # The current price called the original one: a discount that is not there.
+        "{1.title}来了，原价{1.price}元，内置{1.battery}电池。",
     ],
 )
 def test_chinese_drafts_with_misplaced_slots_fail(draft: str) -> None:
@@ -59,6 +70,8 @@ def test_chinese_drafts_with_misplaced_slots_fail(draft: str) -> None:
         ("{1.title} by {1.author}. {1.price} {1.currency}.", "en"),
         ("{1.title}，来自{1.brand}，{1.color}外观，选用{1.material}，到手价{1.price}元。", "zh"),
         ("{1.title}｜{1.brand}品质｜¥{1.price}", "zh"),
+        # Two items of one category share the first one's category slot.
+        ("{1.brand}{1.category}（{1.price}元）；{2.brand}{1.category}只要{2.price}元。", "zh"),
         ("No slots here at all.", "en"),
     ],
 )
