@@ -49,7 +49,7 @@ def fp16_folder(src: Path, dst: Path) -> Path:
     dst.mkdir(parents=True, exist_ok=True)
     model = convert_float_to_float16(onnx.load(str(src / "model.onnx")), keep_io_types=False)
     onnx.save(model, str(dst / "model.onnx"))
-    for name in ("tokenizer.json", "config.json", "ngrams.npz"):
+    for name in ("tokenizer.json", "config.json", "ngrams.npz", "word_pairs.json"):
         if (src / name).exists():
             shutil.copy(src / name, dst / name)
     manifest = json.loads((src / "manifest.json").read_text())

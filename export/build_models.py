@@ -24,6 +24,7 @@ from export.ngrams import add_ngram_table
 from export.onnx_export import export_checkpoint
 from export.runtime_env import ensure_passive_omp
 from export.train import RECIPES, train
+from export.word_pairs import add_word_pairs
 
 # The small model succeeded the tiny one as the default: a new version, so content ids and
 # seeds (which include the model version) change with it and a replay regenerates.
@@ -71,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         ],
         weights=args.weights,
     )
-    # Our corpus recipe is in the manifest now: count its copy into the draft table.
+    # Our corpus recipe is in the manifest now: count its copy into the draft table and
+    # the fluency guard's word pairs (the evaluation below runs that guard).
     add_ngram_table(args.out)
+    add_word_pairs(args.out)
     generation = evaluate_folder(args.out, args.eval_count)
     samples = generation.pop("samples")
     (args.work / "samples.json").write_text(json.dumps(samples, indent=2, ensure_ascii=False))

@@ -180,7 +180,8 @@ def realize(text: str, request: ContentRequest) -> tuple[str, list[str]]:
     return filled, unresolved
 
 
-def _value_pattern(value: str) -> re.Pattern[str]:
+def value_pattern(value: str) -> re.Pattern[str]:
+    """A value as it stands in a text: whole, at word edges where it begins or ends in Latin."""
     # Latin and digit edges need word boundaries ("M" is a size, not every capital M).
     left = r"(?<![A-Za-z0-9])" if value[:1].isascii() and value[:1].isalnum() else ""
     right = r"(?![A-Za-z0-9])" if value[-1:].isascii() and value[-1:].isalnum() else ""
@@ -203,7 +204,7 @@ def delexicalize(text: str, request: ContentRequest) -> str | None:
     placeholders: list[str] = []
     out = text
     for value in sorted(owner, key=len, reverse=True):
-        pattern = _value_pattern(value)
+        pattern = value_pattern(value)
         if not pattern.search(out):
             continue
         placeholders.append("{" + owner[value] + "}")

@@ -50,6 +50,9 @@ class Manifest:
     # The n-gram table that drafts tokens for speculative steps (workers.engine.speculate);
     # None when the folder has none.
     ngram_table: str | None = None
+    # The training copy's neighbouring word pairs for the fluency guard
+    # (workers.guards.fluency); None when the folder has none.
+    word_pairs: str | None = None
 
 
 def _optional_int(section: Mapping[str, Any], *keys: str) -> int | None:
@@ -114,6 +117,7 @@ def parse_manifest(data: Mapping[str, Any], source: str = MANIFEST_FILE) -> Mani
         raw=dict(data),
         inplace_graph=_folder_file(data.get("files"), "onnx_inplace", ".onnx"),
         ngram_table=_folder_file(data.get("files"), "ngrams", ".npz"),
+        word_pairs=_folder_file(data.get("files"), "word_pairs", ".json"),
     )
 
 

@@ -75,6 +75,14 @@ class LoadedModel:
         return name
 
     @property
+    def word_pairs_file(self) -> str | None:
+        """The folder's table for the fluency guard, when the manifest lists and hashes one."""
+        name = self.manifest.word_pairs
+        if name is None or name not in self.manifest.file_sha256:
+            return None
+        return name
+
+    @property
     def name(self) -> str:
         return self.manifest.name
 

@@ -21,6 +21,7 @@ from workers.generator.variants import write_variants
 from workers.generator.writer import write_copy
 from workers.guards import GuardResult, check_all
 from workers.guards.claims import CLAIMS
+from workers.guards.fluency import FLUENCY
 
 VARIANTS = 5
 
@@ -40,6 +41,8 @@ class EvalReport:
     # another category's benefit, refused or cut before publishing (guards.frames, .claims).
     misworded_attribute_rate_raw: float
     foreign_benefit_rate_raw: float
+    # First drafts with words the model's training copy never put together (guards.fluency).
+    unfluent_rate_raw: float
     length_compliance_raw: float
     length_compliance_published: float
     distinct_1: float
@@ -122,6 +125,7 @@ def evaluate(
         mispaired_price_rate_published=sum(_failed(g, "pairing") for g in published) / n,
         misworded_attribute_rate_raw=sum(_misworded(g) for g in raw) / n,
         foreign_benefit_rate_raw=sum(_foreign_benefit(g) for g in raw) / n,
+        unfluent_rate_raw=sum(_failed(g, FLUENCY) for g in raw) / n,
         length_compliance_raw=1 - sum(_failed(g, "length") for g in raw) / n,
         length_compliance_published=1 - sum(_failed(g, "length") for g in published) / n,
         distinct_1=mean(distinct1),

@@ -15,6 +15,7 @@ from workers.engine import (
 from workers.generator.pipeline import Pipeline
 from workers.generator.writer import PromptJob, TextGenerator
 from workers.guards.compliance import ALL_BANNED_TERMS
+from workers.guards.fluency import WordPairs
 from workers.serde import make_codec
 from workers.settings import Settings, TopicSettings
 
@@ -47,8 +48,11 @@ class OnnxTextGenerator:
         sampling: SamplingParams = COPY_SAMPLING,
         first_draft: SamplingParams = FIRST_DRAFT,
         variant: SamplingParams = VARIANT_SAMPLING,
+        word_pairs: WordPairs | None = None,
     ) -> None:
         self.engine = engine
+        # The fluency guard's table of the model's training copy (the writer asks for it).
+        self.word_pairs = word_pairs
         self.max_batch_size = max_batch_size
         self.sampling = sampling
         self.first_draft = first_draft
@@ -66,7 +70,10 @@ class OnnxTextGenerator:
         max_batch_size: int,
         config: GeneratorConfig | None = None,
     ) -> OnnxTextGenerator:
-        return cls(OnnxGenerator.from_folder(folder, options, config), max_batch_size)
+        engine = OnnxGenerator.from_folder(folder, options, config)
+        table = engine.model.word_pairs_file
+        pairs = WordPairs.load(Path(folder) / table) if table is not None else None
+        return cls(engine, max_batch_size, word_pairs=pairs)
 
     @property
     def model_name(self) -> str:

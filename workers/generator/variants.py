@@ -68,13 +68,14 @@ def write_variants(
         raise ValueError("count must be at least 1 and pool not negative")
     published = write_copy(requests, generator, max_attempts, drafts=drafts)
     version = generator.model_version
+    word_pairs = getattr(generator, "word_pairs", None)  # as the writer reads it
     jobs = [job for r in requests for job in pool_jobs(r, version, pool)]
     outputs = generator.generate(jobs) if jobs else []
     variants: list[list[str]] = []
     for n, (request, copy) in enumerate(zip(requests, published, strict=True)):
         passing: list[str] = []
         for draft in outputs[n * pool : (n + 1) * pool]:
-            text, guards = judge(draft, request)
+            text, guards = judge(draft, request, word_pairs)
             if passed(guards):
                 passing.append(text)
         variants.append(pick_diverse(copy.text, passing, count, request))

@@ -26,6 +26,7 @@ from workers.generator.coverage import named_attributes
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
+from workers.guards.fluency import WordPairs
 from workers.guards.frames import cut_misworded, frame_problems, unlike_values
 from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
@@ -125,9 +126,12 @@ def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int)
     return prompt_jobs(request, version, range(first, first + drafts), greedy_first=attempt == 0)
 
 
-def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
+def judge(
+    draft: str, request: ContentRequest, word_pairs: WordPairs | None = None
+) -> tuple[str, list[GuardResult]]:
     """Fill a draft's slots and run every guard; an unfillable, misplaced or mis-worded slot
-    fails it (``slot_roles``, ``frames``)."""
+    fails it (``slot_roles``, ``frames``), and with the model's ``word_pairs`` so do words
+    its training copy never put together (``fluency``)."""
     # A Chinese clause that words its attribute as another kind is cut (frames).
     unlike = unlike_values(slot_values(request))
     draft, mended = cut_misworded(draft, request.locale, unlike=unlike)
@@ -136,6 +140,8 @@ def judge(draft: str, request: ContentRequest) -> tuple[str, list[GuardResult]]:
     # the claims guard's verdict says what was cut.
     text, cut = strip_claims(text, request)
     guards = check_all(text, request)
+    if word_pairs is not None:
+        guards.append(word_pairs.check(text, request))
     if cut:
         guards = [
             GuardResult(g.name, g.passed, g.detail or listing("cut", cut))
@@ -169,6 +175,8 @@ def write_copy(
         raise ValueError(f"drafts must be at least 1, not {drafts}")
     started = time.perf_counter()
     version = generator.model_version
+    # The model's own training copy, when its folder has the table (workers.guards.fluency).
+    word_pairs: WordPairs | None = getattr(generator, "word_pairs", None)
     results: dict[int, WrittenCopy] = {}
     last_guards: dict[int, list[GuardResult]] = {}
     pending = list(range(len(requests)))
@@ -182,7 +190,7 @@ def write_copy(
             best: tuple[int, str, int, list[GuardResult]] | None = None
             for d in range(drafts):
                 job = jobs[n * drafts + d]
-                text, guards = judge(outputs[n * drafts + d], requests[i])
+                text, guards = judge(outputs[n * drafts + d], requests[i], word_pairs)
                 if observe is not None:
                     observe(attempt, d, requests[i], text, guards)
                 if not passed(guards):
