@@ -20,6 +20,10 @@ cell". When a value's unit is none of the units the grammar's values of that key
 (``export.lexicon``; "小时" is not "mAh", a size "10" is neither inches nor a letter), the
 key's own frames do not hold for it either (``unlike_values``), nor does its key's name.
 
+In English, "a" or "an" right before a value whose wording after it opens with "of", "per"
+or "in" is refused when no phrase of the grammar puts an article there: the demo published
+"a 35 hours per charge" and "a 60 days of battery life".
+
 The table is read from ``export.phrases`` itself, so the guard and the grammar never
 drift apart; a test checks that every training target passes. Checked on the draft,
 before its slots are filled, where the keys are still visible.
@@ -59,6 +63,10 @@ class FrameTable:
     after: dict[str, frozenset[str]]
     # Per key, the frames its own phrases use (before, after): asked for every slot.
     owned: dict[str, tuple[frozenset[str], frozenset[str]]]
+    # English frames after a value, opening with "of", "per" or "in", that no phrase puts
+    # "a" or "an" before ("{v} per charge", "{v} of playtime"): "a 35 hours per charge" is
+    # no wording of the grammar's.
+    no_article_after: frozenset[str] = frozenset()
 
     def own(self, key: str) -> tuple[frozenset[str], frozenset[str]]:
         """The frames ``key``'s own phrases use (before, after); none for an unknown key."""
@@ -73,6 +81,7 @@ def build_table(phrases: dict[str, tuple[str, ...]], locale: Locale) -> FrameTab
     """Frames of ``phrases`` (key -> phrases with one ``{v}``), as ``FrameTable``."""
     before: dict[str, set[str]] = {}
     after: dict[str, set[str]] = {}
+    with_article: set[str] = set()
     cut = _ZH_CUT if locale == "zh" else _EN_CUT
     for key, options in phrases.items():
         for phrase in options:
@@ -81,6 +90,8 @@ def build_table(phrases: dict[str, tuple[str, ...]], locale: Locale) -> FrameTab
             tail = cut.split(tail)[0]
             if locale == "en":
                 head, tail = head.strip().lower(), tail.strip().lower()
+                if head.rsplit(" ", 1)[-1] in ("a", "an"):
+                    with_article.add(tail)
             for frame, side in ((head, before), (tail, after)):
                 if frame not in _EN_ARTICLES and frame not in _UNTYPED:
                     _add(side, frame, key)
@@ -95,6 +106,11 @@ def build_table(phrases: dict[str, tuple[str, ...]], locale: Locale) -> FrameTab
             )
             for key in keys
         },
+        # Only frames that open with a preposition: "a 20W output" or "a floral fragrance" is
+        # plain English even where the grammar writes no article.
+        frozenset(f for f in after if f.split(" ")[0] in ("of", "per", "in")) - with_article
+        if locale == "en"
+        else frozenset(),
     )
 
 
@@ -266,6 +282,8 @@ def frame_problems(
     problems = _dangling(draft, table) if locale == "en" else []
     if "{" not in draft:
         return problems
+    if locale == "en":
+        problems += _needless_articles(draft, table)
     return problems + [problem for _, problem in _misworded(draft, locale, table, unlike)]
 
 
@@ -282,6 +300,26 @@ def _dangling(draft: str, table: FrameTable) -> list[str]:
             rest = _EN_LEADING_ARTICLE.sub("", lowered[m.end() :].lstrip())
             if not rest.startswith("{"):
                 problems.append(f"{frame!r} names no value")
+    return problems
+
+
+_EN_ARTICLE_BEFORE = re.compile(r"(?:^|[^a-z])an?\s+$")
+
+
+def _needless_articles(draft: str, table: FrameTable) -> list[str]:
+    """Slots with "a" / "an" before them and after them a frame that no phrase of the grammar
+    puts an article before ("a {1.battery_life} per charge", "a {1.battery_life} of battery
+    life"): the model borrowed the article of another wording."""
+    problems = []
+    for m in _SLOT.finditer(draft):
+        if not _EN_ARTICLE_BEFORE.search(draft[max(0, m.start() - 8) : m.start()].lower()):
+            continue
+        tail = _tail_form(draft[m.end() :], "en")
+        found = [f for f in table.after if _starts_with(tail, f, "en")]
+        if found and max(found, key=len) in table.no_article_after:
+            problems.append(
+                f"an article its wording has none of: a {m.group(0)} {max(found, key=len)}"
+            )
     return problems
 
 

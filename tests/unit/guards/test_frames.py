@@ -216,3 +216,28 @@ def test_a_unit_of_the_same_kind_or_one_unknown_is_not_unlike() -> None:
         "1.weight",
         "1.run_time",
     }
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        # Published by `make demo` before the rule.
+        "The {1.title} with a {1.battery_life} per charge and {1.color} color. Now ${1.price}!",
+        "The {1.brand} {1.category} with {1.color} color and a {1.battery_life} of battery life.",
+        "It offers an {1.storage} of storage. Now ${1.price}.",
+    ],
+)
+def test_an_article_the_wording_never_takes_fails(draft: str) -> None:
+    assert any("an article its wording has none of" in p for p in frame_problems(draft, "en"))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "The {1.title} with {1.battery_life} per charge and a {1.battery} battery.",
+        # Plain English where the grammar writes no article: only "of", "per", "in" count.
+        "The {1.title} with a {1.power} output and a {1.scent} fragrance.",
+    ],
+)
+def test_articles_the_wording_takes_pass(draft: str) -> None:
+    assert not any("an article" in p for p in frame_problems(draft, "en"))
