@@ -27,7 +27,12 @@ from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
 from workers.guards.fluency import WordPairs
-from workers.guards.frames import cut_misworded, frame_problems, unlike_values
+from workers.guards.frames import (
+    cut_misworded,
+    drop_needless_articles,
+    frame_problems,
+    unlike_values,
+)
 from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
 from workers.prompt import build_prompt
@@ -135,6 +140,8 @@ def judge(
     # A Chinese clause that words its attribute as another kind is cut (frames).
     unlike = unlike_values(slot_values(request))
     draft, mended = cut_misworded(draft, request.locale, unlike=unlike)
+    # "with a {1.battery_life} per charge": the stray article goes (frames).
+    draft, dropped = drop_needless_articles(draft, request.locale)
     text, unresolved = realize(draft, request)
     # Another category's benefit is cut when it is a clause of its own (the facts stay);
     # the claims guard's verdict says what was cut.
@@ -154,8 +161,11 @@ def judge(
     problems += frame_problems(draft, request.locale, unlike=unlike)
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))
-    elif mended:
-        guards.insert(0, GuardResult("slots", True, listing("cut", mended)))
+    elif mended or dropped:
+        said = [
+            listing(verb, what) for verb, what in (("cut", mended), ("dropped", dropped)) if what
+        ]
+        guards.insert(0, GuardResult("slots", True, "; ".join(said)))
     return text, guards
 
 

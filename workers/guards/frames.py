@@ -21,8 +21,9 @@ cell". When a value's unit is none of the units the grammar's values of that key
 key's own frames do not hold for it either (``unlike_values``), nor does its key's name.
 
 In English, "a" or "an" right before a value whose wording after it opens with "of", "per"
-or "in" is refused when no phrase of the grammar puts an article there: the demo published
-"a 35 hours per charge" and "a 60 days of battery life".
+or "in" is dropped (``drop_needless_articles``; refused if still there) when no phrase of
+the grammar puts an article there: the demo published "a 35 hours per charge" and "a 60
+days of battery life".
 
 The table is read from ``export.phrases`` itself, so the guard and the grammar never
 drift apart; a test checks that every training target passes. Checked on the draft,
@@ -303,24 +304,46 @@ def _dangling(draft: str, table: FrameTable) -> list[str]:
     return problems
 
 
-_EN_ARTICLE_BEFORE = re.compile(r"(?:^|[^a-z])an?\s+$")
+_EN_ARTICLE_BEFORE = re.compile(r"(?:^|(?<=[^A-Za-z]))[Aa]n?\s+$")
 
 
-def _needless_articles(draft: str, table: FrameTable) -> list[str]:
-    """Slots with "a" / "an" before them and after them a frame that no phrase of the grammar
-    puts an article before ("a {1.battery_life} per charge", "a {1.battery_life} of battery
-    life"): the model borrowed the article of another wording."""
-    problems = []
+def _needless_article_spans(draft: str, table: FrameTable) -> list[tuple[int, int, str]]:
+    """(start, end, what) of each "a " / "an " before a slot whose frame after it no phrase
+    of the grammar puts an article before ("a {1.battery_life} per charge")."""
+    spans = []
     for m in _SLOT.finditer(draft):
-        if not _EN_ARTICLE_BEFORE.search(draft[max(0, m.start() - 8) : m.start()].lower()):
+        article = _EN_ARTICLE_BEFORE.search(draft[max(0, m.start() - 8) : m.start()])
+        if article is None:
             continue
         tail = _tail_form(draft[m.end() :], "en")
         found = [f for f in table.after if _starts_with(tail, f, "en")]
-        if found and max(found, key=len) in table.no_article_after:
-            problems.append(
-                f"an article its wording has none of: a {m.group(0)} {max(found, key=len)}"
-            )
-    return problems
+        frame = max(found, key=len) if found else None
+        if frame in table.no_article_after:
+            start = m.start() - (len(article.group(0)))
+            spans.append((start, m.start(), f"{article.group(0).strip()} {m.group(0)} {frame}"))
+    return spans
+
+
+def _needless_articles(draft: str, table: FrameTable) -> list[str]:
+    """Slots with "a" / "an" before them that their wording never takes (see
+    ``drop_needless_articles``, which mends them before this is asked)."""
+    return [
+        f"an article its wording has none of: {what}"
+        for *_, what in _needless_article_spans(draft, table)
+    ]
+
+
+def drop_needless_articles(draft: str, locale: Locale) -> tuple[str, list[str]]:
+    """An English ``draft`` without the "a" / "an" that the model borrowed before a value
+    whose wording takes none ("with a {1.battery_life} per charge" -> "with
+    {1.battery_life} per charge"), and what was dropped. The words stay the grammar's own;
+    only the stray article goes."""
+    if locale != "en" or "{" not in draft:
+        return draft, []
+    spans = _needless_article_spans(draft, grammar_table("en"))
+    for start, end, _ in reversed(spans):
+        draft = draft[:start] + draft[end:]
+    return draft, [f"'{what.split(' ')[0]}' before {what.split(' ', 1)[1]}" for *_, what in spans]
 
 
 # Clauses that hold these are the text's subject or price: cutting them leaves no copy.

@@ -241,3 +241,27 @@ def test_an_article_the_wording_never_takes_fails(draft: str) -> None:
 )
 def test_articles_the_wording_takes_pass(draft: str) -> None:
     assert not any("an article" in p for p in frame_problems(draft, "en"))
+
+
+def test_the_stray_article_is_dropped_and_the_writer_says_so() -> None:
+    from tests.unit.factories import request
+    from workers.generator.writer import judge
+    from workers.guards.frames import drop_needless_articles
+
+    draft = "The {1.title} with a {1.battery_life} per charge and an {1.storage} of storage."
+    mended, dropped = drop_needless_articles(draft, "en")
+    assert mended == "The {1.title} with {1.battery_life} per charge and {1.storage} of storage."
+    assert dropped == [
+        "'a' before {1.battery_life} per charge",
+        "'an' before {1.storage} of storage",
+    ]
+    assert drop_needless_articles("{1.title}，一个{1.color}。", "zh") == (
+        "{1.title}，一个{1.color}。",
+        [],
+    )
+    text, guards = judge(
+        "The {1.title} with a {1.battery_life} per charge. Now ${1.price}!", request()
+    )
+    assert text == "The Noise Cancelling Headphones H7 with 35 hours per charge. Now $129.99!"
+    assert guards[0].name == "slots" and guards[0].passed
+    assert guards[0].detail == "dropped: 'a' before {1.battery_life} per charge"
