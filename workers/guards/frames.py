@@ -304,7 +304,7 @@ def _dangling(draft: str, table: FrameTable) -> list[str]:
     return problems
 
 
-_EN_ARTICLE_BEFORE = re.compile(r"(?:^|(?<=[^A-Za-z]))[Aa]n?\s+$")
+_EN_ARTICLE_BEFORE = re.compile(r"(?<![A-Za-z])[Aa]n?\s+$")
 
 
 def _needless_article_spans(draft: str, table: FrameTable) -> list[tuple[int, int, str]]:
@@ -312,7 +312,7 @@ def _needless_article_spans(draft: str, table: FrameTable) -> list[tuple[int, in
     of the grammar puts an article before ("a {1.battery_life} per charge")."""
     spans = []
     for m in _SLOT.finditer(draft):
-        article = _EN_ARTICLE_BEFORE.search(draft[max(0, m.start() - 8) : m.start()])
+        article = _EN_ARTICLE_BEFORE.search(draft, 0, m.start())
         if article is None:
             continue
         tail = _tail_form(draft[m.end() :], "en")
