@@ -9,7 +9,9 @@ catalog that made its drafts fall apart ("a 35 hours cell", "a USD), with 5.3),"
 120 texts fell back to the template; with the keys mapped here, 8 did (``make demo``).
 
 So ``model_key`` maps a key before it reaches the prompt (``workers.prompt.item_fields``):
-- a synonym becomes the grammar's key (``ALIASES``, after ``-`` → ``_``);
+- a synonym becomes the grammar's key (``ALIASES``, after ``-`` → ``_``), Chinese attribute
+  names included ("续航" → ``battery_life``, "颜色" → ``color``): with "续航: 30小时" unmapped,
+  none of the model's drafts for a Chinese headphone named its battery life, mapped all did;
 - a value whose unit measures another kind of thing than the key's grammar values
   (``workers.guards.frames.unlike_values``) moves to the related key that holds that kind
   (``RELATED``: a battery in hours is a ``battery_life``, a size in ml a ``volume``);
@@ -49,6 +51,39 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(("age_range", "ages", "recommended_age"), "age"),
     **dict.fromkeys(("sun_protection",), "spf"),
     **dict.fromkeys(("eu_size", "us_size"), "shoe_size"),
+    # Chinese catalogs often name attributes in Chinese.
+    **dict.fromkeys(("颜色", "配色", "颜色分类"), "color"),
+    **dict.fromkeys(("材质", "面料", "材料"), "material"),
+    **dict.fromkeys(("风格",), "style"),
+    **dict.fromkeys(("电池容量", "电池"), "battery"),
+    **dict.fromkeys(("续航", "续航时间", "播放时间"), "battery_life"),
+    **dict.fromkeys(("使用时间", "运行时间"), "run_time"),
+    **dict.fromkeys(("功率", "额定功率"), "power"),
+    **dict.fromkeys(("快充", "充电功率"), "charging"),
+    **dict.fromkeys(("屏幕", "屏幕尺寸"), "screen"),
+    **dict.fromkeys(("存储", "存储容量", "机身存储"), "storage"),
+    **dict.fromkeys(("运行内存", "内存"), "ram"),
+    **dict.fromkeys(("防水等级", "防水"), "waterproof"),
+    **dict.fromkeys(("容量",), "capacity"),
+    **dict.fromkeys(("重量", "净重"), "weight"),
+    **dict.fromkeys(("净含量",), "net_weight"),
+    **dict.fromkeys(("尺寸",), "size"),
+    **dict.fromkeys(("尺码", "鞋码"), "shoe_size"),
+    **dict.fromkeys(("厚度",), "thickness"),
+    **dict.fromkeys(("长度",), "length"),
+    **dict.fromkeys(("高度",), "height"),
+    **dict.fromkeys(("直径", "口径"), "diameter"),
+    **dict.fromkeys(("鞋跟高度", "跟高"), "heel"),
+    **dict.fromkeys(("色温",), "color_temp"),
+    **dict.fromkeys(("充绒量",), "fill_weight"),
+    **dict.fromkeys(("适用肤质", "肤质"), "skin_type"),
+    **dict.fromkeys(("香型",), "scent"),
+    **dict.fromkeys(("色号",), "shade"),
+    **dict.fromkeys(("作者",), "author"),
+    **dict.fromkeys(("页数",), "pages"),
+    **dict.fromkeys(("适用年龄", "年龄"), "age"),
+    **dict.fromkeys(("口味",), "flavor"),
+    **dict.fromkeys(("颗粒数", "件数"), "pieces"),
 }
 
 # Where a value goes when its unit does not fit its key: the first related key whose
