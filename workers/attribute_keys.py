@@ -6,7 +6,8 @@ where the grammar's batteries hold mAh and its hours are ``battery_life``. A mod
 on the grammar (``export.phrases``) words each key its own way; a key it has never seen,
 or a key holding another kind of value, leaves it without words. On the embedded sample
 catalog that made its drafts fall apart ("a 35 hours cell", "a USD), with 5.3),") and 21 of
-120 texts fell back to the template; with the keys mapped here, 8 did (``make demo``).
+120 texts fell back to the template; with the keys mapped here, 8 did (the same guards;
+``make demo`` gives 11 with the fluency guard that came after).
 
 So ``model_key`` maps a key before it reaches the prompt (``workers.prompt.item_fields``):
 - a synonym becomes the grammar's key (``ALIASES``, after ``-`` → ``_``), Chinese attribute
@@ -97,6 +98,10 @@ RELATED: dict[str, tuple[str, ...]] = {
     "size": ("volume", "shoe_size"),
     "capacity": ("battery", "storage"),
 }
+
+
+# The guards package imports workers.prompt, which imports this module: the unit tables of
+# workers.guards.frames are read when first asked for, not at import.
 
 
 def _dimensions(units: frozenset[str | None]) -> frozenset[str]:
