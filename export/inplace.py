@@ -34,7 +34,7 @@ from onnx import TensorProto
 from transformers import PreTrainedModel
 
 from export import tokenizer as tok
-from export.manifest import read_manifest, write_manifest
+from export.manifest import list_file, read_manifest
 from export.parity import ParityReport
 
 INPLACE_FILE = "model-inplace.onnx"
@@ -136,14 +136,9 @@ def add_inplace_graph(folder: Path) -> dict[str, Any]:
     if not report.ok:
         (folder / INPLACE_FILE).unlink()
         raise RuntimeError(f"in-place graph parity failed: {parity}")
-    body = {k: v for k, v in manifest.items() if k not in ("schema", "sha256")}
-    body["files"] = {**body.get("files", {}), "onnx_inplace": INPLACE_FILE}
-    body["onnx"] = {**body.get("onnx", {}), "inplace": {**record, "parity": parity}}
-    body["created_with"] = [
-        *body.get("created_with", []),
-        f"python -m export.inplace {folder}",
-    ]
-    return write_manifest(folder, body)
+    onnx = {**manifest.get("onnx", {}), "inplace": {**record, "parity": parity}}
+    command = f"python -m export.inplace {folder}"
+    return list_file(folder, manifest, "onnx_inplace", INPLACE_FILE, command, onnx=onnx)
 
 
 def main(argv: list[str] | None = None) -> int:

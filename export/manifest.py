@@ -39,6 +39,19 @@ def write_manifest(folder: Path, body: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
+def list_file(
+    folder: Path, manifest: dict[str, Any], role: str, name: str, command: str, **sections: Any
+) -> dict[str, Any]:
+    """Write ``manifest`` again with ``name`` listed as ``files.<role>``, ``sections`` set
+    and ``command`` recorded once in ``created_with``; the folder's hashes are taken anew."""
+    body = {k: v for k, v in manifest.items() if k not in ("schema", "sha256")}
+    body["files"] = {**body.get("files", {}), role: name}
+    body.update(sections)
+    if command not in body.get("created_with", []):
+        body["created_with"] = [*body.get("created_with", []), command]
+    return write_manifest(folder, body)
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     return data

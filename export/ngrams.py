@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from export import corpus
-from export.manifest import read_manifest, write_manifest
+from export.manifest import list_file, read_manifest
 from workers.engine.speculate import DEFAULT_ORDER, NGRAM_FILE, build_table
 from workers.engine.tokenizer import TextTokenizer
 
@@ -49,9 +49,7 @@ def add_ngram_table(folder: Path, order: int = DEFAULT_ORDER) -> dict[str, Any]:
     targets = tokenizer.encode_batch([example.slotted + corpus.EOS for example in examples])
     table = build_table(targets, order=order, min_count=MIN_COUNT, min_share=MIN_SHARE)
     table.save(folder / NGRAM_FILE)
-    body = {k: v for k, v in manifest.items() if k not in ("schema", "sha256")}
-    body["files"] = {**body.get("files", {}), "ngrams": NGRAM_FILE}
-    body["speculation"] = {
+    speculation = {
         "file": NGRAM_FILE,
         "source": "slotted training targets + <|eos|>, tokenized alone",
         "corpus": recipe,
@@ -62,9 +60,7 @@ def add_ngram_table(folder: Path, order: int = DEFAULT_ORDER) -> dict[str, Any]:
         "seconds": round(time.time() - started, 1),
     }
     command = f"python -m export.ngrams {folder}"
-    if command not in body.get("created_with", []):
-        body["created_with"] = [*body.get("created_with", []), command]
-    return write_manifest(folder, body)
+    return list_file(folder, manifest, "ngrams", NGRAM_FILE, command, speculation=speculation)
 
 
 def main(argv: list[str] | None = None) -> int:

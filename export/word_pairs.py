@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from export import corpus
-from export.manifest import read_manifest, write_manifest
+from export.manifest import list_file, read_manifest
 from export.ngrams import corpus_recipe
 from workers.guards.fluency import VALUE_MARK, WORD_PAIRS_FILE, WordPairs
 
@@ -32,9 +32,7 @@ def add_word_pairs(folder: Path) -> dict[str, Any]:
     )
     table = WordPairs.count((example.target, example.request) for example in examples)
     table.save(folder / WORD_PAIRS_FILE)
-    body = {k: v for k, v in manifest.items() if k not in ("schema", "sha256")}
-    body["files"] = {**body.get("files", {}), "word_pairs": WORD_PAIRS_FILE}
-    body["fluency"] = {
+    fluency = {
         "file": WORD_PAIRS_FILE,
         "source": f"training targets, request values masked as {VALUE_MARK}",
         "corpus": recipe,
@@ -42,9 +40,7 @@ def add_word_pairs(folder: Path) -> dict[str, Any]:
         "seconds": round(time.time() - started, 1),
     }
     command = f"python -m export.word_pairs {folder}"
-    if command not in body.get("created_with", []):
-        body["created_with"] = [*body.get("created_with", []), command]
-    return write_manifest(folder, body)
+    return list_file(folder, manifest, "word_pairs", WORD_PAIRS_FILE, command, fluency=fluency)
 
 
 def main(argv: list[str] | None = None) -> int:
