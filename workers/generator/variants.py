@@ -17,7 +17,14 @@ from collections.abc import Sequence
 
 from workers.domain import ContentRequest
 from workers.generator.coverage import bigrams, named_attributes
-from workers.generator.writer import PromptJob, TextGenerator, judge, prompt_jobs, write_copy
+from workers.generator.writer import (
+    PromptJob,
+    TextGenerator,
+    judge,
+    prompt_jobs,
+    word_pairs_of,
+    write_copy,
+)
 from workers.guards import passed
 
 # Seeds of pool drafts are salted apart from the writer's attempt seeds (0, 1, 2, ...).
@@ -68,7 +75,7 @@ def write_variants(
         raise ValueError("count must be at least 1 and pool not negative")
     published = write_copy(requests, generator, max_attempts, drafts=drafts)
     version = generator.model_version
-    word_pairs = getattr(generator, "word_pairs", None)  # as the writer reads it
+    word_pairs = word_pairs_of(generator)
     jobs = [job for r in requests for job in pool_jobs(r, version, pool)]
     outputs = generator.generate(jobs) if jobs else []
     variants: list[list[str]] = []

@@ -131,6 +131,13 @@ def draft_jobs(request: ContentRequest, version: str, attempt: int, drafts: int)
     return prompt_jobs(request, version, range(first, first + drafts), greedy_first=attempt == 0)
 
 
+def word_pairs_of(generator: TextGenerator) -> WordPairs | None:
+    """The fluency guard's table of the model's training copy, when the generator has one
+    (``OnnxTextGenerator`` reads it from the model folder; stand-ins have none)."""
+    pairs: WordPairs | None = getattr(generator, "word_pairs", None)
+    return pairs
+
+
 def judge(
     draft: str, request: ContentRequest, word_pairs: WordPairs | None = None
 ) -> tuple[str, list[GuardResult]]:
@@ -185,8 +192,7 @@ def write_copy(
         raise ValueError(f"drafts must be at least 1, not {drafts}")
     started = time.perf_counter()
     version = generator.model_version
-    # The model's own training copy, when its folder has the table (workers.guards.fluency).
-    word_pairs: WordPairs | None = getattr(generator, "word_pairs", None)
+    word_pairs = word_pairs_of(generator)
     results: dict[int, WrittenCopy] = {}
     last_guards: dict[int, list[GuardResult]] = {}
     pending = list(range(len(requests)))
