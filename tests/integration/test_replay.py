@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from tests.integration.kafka_helpers import plain_avro_decode, plain_avro_encode, produce
@@ -49,9 +49,45 @@ def _side(settings: Settings, name: str) -> str:
     return topic
 
 
+def _settle(settings: Settings, topic: str, timeout_s: float = 20.0) -> None:
+    """Wait until no transaction is pending on ``topic``: every partition's last stable
+    offset has reached its high watermark. A producer's commit returns before the broker
+    writes the commit markers, so a read right after a replay exits could stop at the old
+    stable offset and see none of its records (seen once in CI)."""
+    committed = BrokerLookup(settings.kafka_common())
+    plain = Consumer(
+        {
+            **settings.kafka_common(),
+            "group.id": "copyflow-test-settle",
+            "enable.auto.commit": False,
+            # librdkafka's default is read_committed: its "high" would be the stable offset.
+            "isolation.level": "read_uncommitted",
+        }
+    )
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            parts = committed.topic_partitions(topic) or []
+            stable = [committed.watermarks(topic, p)[1] for p in parts]
+            high = [
+                plain.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False)[1]
+                for p in parts
+            ]
+            if stable == high:
+                return
+            time.sleep(0.2)
+    finally:
+        committed.close()
+        plain.close()
+
+
 def _records(
-    settings: Settings, topic: str
+    settings: Settings, topic: str, settle: bool = True
 ) -> list[tuple[bytes | None, bytes, tuple[tuple[str, bytes], ...]]]:
+    """The committed records of ``topic``; ``settle``: first wait for pending commit markers
+    (off while a replay is still writing, when transactions are open by design)."""
+    if settle:
+        _settle(settings, topic)
     lookup = BrokerLookup(settings.kafka_common())
     try:
         return [
@@ -184,7 +220,7 @@ def test_interrupted_replay_resumes_exactly_once(
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(_records(settings, out)) < 16 and time.monotonic() < deadline:
+    while len(_records(settings, out, settle=False)) < 16 and time.monotonic() < deadline:
         time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     stdout, _stderr = proc.communicate(timeout=60)
