@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,15 +23,23 @@ needs_model = pytest.mark.skipif(
 )
 
 
-@needs_model
-def test_the_table_is_counted_from_the_recipe_and_listed_with_its_hash(tmp_path: Path) -> None:
+def _copy_without_table(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """The committed model folder without its word pairs, its manifest changed by ``edit``."""
     folder = tmp_path / "model"
     shutil.copytree(REAL_MODEL, folder)
     (folder / WORD_PAIRS_FILE).unlink()
     manifest = json.loads((folder / "manifest.json").read_text())
-    # A small corpus keeps the test quick; the recipe in the manifest is what counts.
-    manifest["training"]["recipe"]["train_examples"] = 300
+    edit(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@needs_model
+def test_the_table_is_counted_from_the_recipe_and_listed_with_its_hash(tmp_path: Path) -> None:
+    # A small corpus keeps the test quick; the recipe in the manifest is what counts.
+    folder = _copy_without_table(
+        tmp_path, lambda m: m["training"]["recipe"].update(train_examples=300)
+    )
 
     written = add_word_pairs(folder)
     assert written["files"]["word_pairs"] == WORD_PAIRS_FILE
@@ -48,13 +58,11 @@ def test_the_table_is_counted_from_the_recipe_and_listed_with_its_hash(tmp_path:
 
 @needs_model
 def test_a_folder_without_a_table_has_no_fluency_guard(tmp_path: Path) -> None:
-    folder = tmp_path / "model"
-    shutil.copytree(REAL_MODEL, folder)
-    (folder / WORD_PAIRS_FILE).unlink()
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["files"].pop("word_pairs")
-    manifest["sha256"].pop(WORD_PAIRS_FILE)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    def unlist(manifest: dict[str, Any]) -> None:
+        manifest["files"].pop("word_pairs")
+        manifest["sha256"].pop(WORD_PAIRS_FILE)
+
+    folder = _copy_without_table(tmp_path, unlist)
     assert load_model(folder).word_pairs_file is None
     generator = OnnxTextGenerator.from_folder(folder, RuntimeOptions(allow_cuda=False), 4)
     assert generator.word_pairs is None
