@@ -17,7 +17,7 @@ costs speed, never a different answer. tests/unit/profiles/test_hot.py checks bo
 
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Next, PyDict_DelItem
 from cpython.list cimport PyList_Append, PyList_Insert, PyList_GET_SIZE, PyList_GET_ITEM
-from cpython.object cimport PyObject, PyObject_RichCompareBool, Py_LT, Py_EQ, Py_GE, Py_GT
+from cpython.object cimport PyObject, PyObject_RichCompareBool, Py_LT, Py_LE, Py_EQ, Py_GE, Py_GT
 from cpython.object cimport PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
@@ -762,6 +762,20 @@ cdef object _recent_before(list ids, list stamps, object pid, long long ts, obje
     return out
 
 
+cdef inline bint _replayed(object profile, object partition, object offset) except -1:
+    """logic.replayed: is the record at ``partition``/``offset`` in ``profile`` already?"""
+    cdef PyObject* w
+    if not PyDict_CheckExact(profile):
+        return _logic.replayed(profile, partition, offset)
+    w = PyDict_GetItemWithError(<dict>profile, "off")
+    if w == NULL or type(<object>w) is not int:
+        return False
+    if not PyObject_RichCompareBool(offset, <object>w, Py_LE):
+        return False
+    w = PyDict_GetItemWithError(<dict>profile, "part")
+    return w != NULL and PyObject_RichCompareBool(<object>w, partition, Py_EQ)
+
+
 cdef inline bint _seen(str eids, str digest) except -1:
     """logic.seen_event."""
     cdef Py_ssize_t i = PyUnicode_Find(eids, digest, 0, PyUnicode_GET_LENGTH(eids), 1)
@@ -1134,7 +1148,8 @@ cdef class HotEngine:
     # and then the very objects the table holds (found by identity, hashed once).
     cdef dict co_keys
     # Metric counts not yet added to engine.metrics (added when a call returns).
-    cdef long long c_behavior_events, c_applied, c_duplicates, c_ignored, c_out_of_order
+    cdef long long c_behavior_events, c_applied, c_duplicates, c_replayed, c_ignored
+    cdef long long c_out_of_order
     cdef long long c_unknown_product, c_future_clamped, c_heavy, c_erased_user_events
     cdef long long c_triggers, c_coalesced
 
@@ -1164,6 +1179,8 @@ cdef class HotEngine:
             m.applied += self.c_applied
         if self.c_duplicates:
             m.duplicates += self.c_duplicates
+        if self.c_replayed:
+            m.replayed += self.c_replayed
         if self.c_ignored:
             m.ignored += self.c_ignored
         if self.c_out_of_order:
@@ -1181,6 +1198,7 @@ cdef class HotEngine:
         if self.c_coalesced:
             m.coalesced += self.c_coalesced
         self.c_behavior_events = self.c_applied = self.c_duplicates = self.c_ignored = 0
+        self.c_replayed = 0
         self.c_out_of_order = self.c_unknown_product = self.c_future_clamped = 0
         self.c_heavy = self.c_erased_user_events = self.c_triggers = self.c_coalesced = 0
 
@@ -1287,6 +1305,10 @@ cdef class HotEngine:
             if <double>anchor > <double>now_ms + self.lim.max_future_skew_ms:
                 anchor = now_ms
             profile = _new_profile(anchor)
+        partition, offset = source.partition, source.offset
+        if _replayed(profile, partition, offset):
+            self.c_replayed += 1
+            return _DUPLICATE
         product_id = <object>PyTuple_GET_ITEM(event, 3)
         entry = _mget(self.catalog, product_id) if product_id else None
         if entry is not None:
@@ -1306,6 +1328,8 @@ cdef class HotEngine:
                 self.c_ignored += 1
             return outcome
         self.c_applied += 1
+        profile["part"] = partition  # logic.mark_source
+        profile["off"] = offset
         if <object>PyTuple_GET_ITEM(outcome, 1):
             self.c_out_of_order += 1
         if <object>PyTuple_GET_ITEM(outcome, 2):

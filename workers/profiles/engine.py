@@ -34,7 +34,7 @@ from workers.profiles.cooc import (
     popularity_at,
 )
 from workers.profiles.decode import decode_behavior, decode_product
-from workers.profiles.logic import Outcome, apply_event
+from workers.profiles.logic import DUPLICATE, Outcome, apply_event, mark_source, replayed
 from workers.profiles.metrics import Metrics
 from workers.profiles.persona import persona_of
 from workers.profiles.recommend import TableSignals, recommend
@@ -311,6 +311,10 @@ class ProfileEngine:
             profile = new_profile(
                 now_ms if ts > now_ms + self.cfg.limits.max_future_skew_ms else ts
             )
+        partition, offset = source.partition, source.offset
+        if replayed(profile, partition, offset):
+            metrics.replayed += 1
+            return DUPLICATE
         product_id = event.product_id
         entry = state.catalog.get(product_id) if product_id else None
         view = self.index.view_of(entry) if entry is not None else None
@@ -325,6 +329,7 @@ class ProfileEngine:
                 metrics.ignored += 1
             return outcome
         metrics.applied += 1
+        mark_source(profile, partition, offset)
         if outcome.out_of_order:
             metrics.out_of_order += 1
         if outcome.unknown_product:

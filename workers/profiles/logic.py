@@ -62,7 +62,7 @@ class Outcome(NamedTuple):
 
 
 _IGNORED = Outcome("ignored")
-_DUPLICATE = Outcome("duplicate")
+_DUPLICATE = DUPLICATE = Outcome("duplicate")
 # Outcome(*fields) without NamedTuple's Python-level __new__ (one per applied event).
 _new_outcome = partial(tuple.__new__, Outcome)
 
@@ -70,6 +70,26 @@ _new_outcome = partial(tuple.__new__, Outcome)
 def event_hash(event_id: str) -> str:
     """A stable 56-bit digest in hex, the same in every process (unlike ``hash``)."""
     return blake2b(event_id.encode(), digest_size=7).hexdigest()
+
+
+def replayed(profile: Profile, partition: int, offset: int) -> bool:
+    """Was the source record at ``partition``/``offset`` folded into ``profile`` already?
+
+    The event-id window (``recent_event_ids``) only catches a duplicate among a user's
+    last few events. After a hard kill the consumer restarts from its last committed
+    offset while the profile comes back from its changelog, which can be seconds ahead;
+    the records in between are redelivered, however many there are. Offsets within a
+    partition only grow, and a user's events all come from one partition, so the offset
+    watermark catches every one. A profile without one (older state) has nothing to skip.
+    """
+    off = profile.get("off")
+    return type(off) is int and offset <= off and profile.get("part") == partition
+
+
+def mark_source(profile: Profile, partition: int, offset: int) -> None:
+    """Record the source record just folded in (the watermark ``replayed`` reads)."""
+    profile["part"] = partition
+    profile["off"] = offset
 
 
 def seen_event(eids: str, digest: str) -> bool:

@@ -13,6 +13,9 @@ class Metrics:
     behavior_events: int = 0
     applied: int = 0
     duplicates: int = 0
+    # Records at or below the source offset a profile already holds: a redelivery after a
+    # restart (the changelog got ahead of the committed offset), skipped whatever its age.
+    replayed: int = 0
     ignored: int = 0
     out_of_order: int = 0
     unknown_product: int = 0

@@ -90,6 +90,10 @@ class Profile(TypedDict):
     bought_ts: list[int]
     eids: str  # the last event digests, fixed width, concatenated (see logic.seen_event)
     loc: str
+    # The source record last folded in: a user's events come from one partition (keyed by
+    # user), so a record at or below ``off`` there is a redelivery (see logic.replayed).
+    part: int
+    off: int
 
 
 class CoEntry(TypedDict):
@@ -121,6 +125,8 @@ def new_profile(ts_ms: int) -> Profile:
         "bought_ts": [],
         "eids": "",
         "loc": "",
+        "part": -1,
+        "off": -1,
     }
 
 

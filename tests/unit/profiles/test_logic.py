@@ -11,6 +11,8 @@ from workers.profiles.logic import (
     SearchMatch,
     apply_event,
     event_hash,
+    mark_source,
+    replayed,
     scores_at,
     seen_event,
     shares,
@@ -201,3 +203,17 @@ def test_top_keys_breaks_ties_by_key() -> None:
     """Rankings are deterministic: equal scores order by key."""
     assert top_keys({"b": 1.0, "a": 1.0, "c": 2.0}, 2) == ["c", "a"]
     assert shares({}) == {}
+
+
+def test_the_offset_watermark_marks_replays() -> None:
+    """At or below the offset a profile holds, on its partition, a record is a replay;
+    above it, or on another partition, or with no watermark yet, it is not."""
+    p = new_profile(T0)
+    assert not replayed(p, 0, 0)  # a new profile holds no record yet
+    mark_source(p, 3, 120)
+    assert replayed(p, 3, 120) and replayed(p, 3, 7)
+    assert not replayed(p, 3, 121) and not replayed(p, 1, 5)
+    odd = new_profile(T0)
+    odd["off"] = "120"  # type: ignore[typeddict-item]  # odd recovered state skips nothing
+    odd["part"] = 3
+    assert not replayed(odd, 3, 5)
