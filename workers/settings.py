@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # 0.907 with 5 (``copyflow eval --drafts N``). The drafts share one prefill of their
     # prompt, so on the CPU 5 cost about 4x the time of 1 (writer: 9.4 vs 2.3 texts/s).
     drafts_per_attempt: int = Field(default=5, ge=1, le=16)
+    # Extra attempts for a detail page's description or ad whose best draft leaves an
+    # attribute out (writer.wants_every_attribute): coverage 0.892 -> 0.902 for 14% more drafts.
+    completion_retries: int = Field(default=1, ge=0, le=2)
     locales_for_catalog: tuple[str, ...] = ()
 
     log_format: Literal["console", "json"] = "console"

@@ -145,13 +145,16 @@ def test_drafts_must_be_positive() -> None:
 
 def test_pipelines_ask_seed_blind_stand_ins_for_one_draft() -> None:
     """The ops stand-ins write the same text whatever the seed: one draft each, not three."""
-    from workers.generator.factory import drafts_for
+    from workers.generator.factory import completion_retries_for, drafts_for
     from workers.ops.fast_generators import CannedTextGenerator
     from workers.settings import Settings
 
     settings = Settings(drafts_per_attempt=3)
     assert drafts_for(CannedTextGenerator(), settings) == 1
     assert drafts_for(ScriptedGenerator([]), settings) == 3
+    assert completion_retries_for(CannedTextGenerator(), settings) == 0
+    assert completion_retries_for(ScriptedGenerator([]), settings) == 1
+    assert completion_retries_for(ScriptedGenerator([]), Settings(completion_retries=0)) == 0
 
 
 def test_another_categorys_benefit_is_cut_and_the_cut_is_on_record() -> None:
@@ -195,3 +198,51 @@ def test_a_chinese_clause_worded_as_another_attribute_is_cut_on_record() -> None
     assert copy.text == "降噪蓝牙耳机 Q5来了，黑色款，售价399.00元。" and not copy.fallback
     slots = next(g for g in copy.guards if g.name == "slots")
     assert slots.passed and "{1.battery}大屏" in slots.detail
+
+
+def test_a_detail_page_text_that_leaves_an_attribute_out_gets_one_more_attempt() -> None:
+    """A detail page's description names every attribute: when no passing draft does, one
+    more attempt is made and the draft naming the most of both attempts is published."""
+    req = request(kind="description", channel="detail_page")
+    gen = ScriptedGenerator([[NAMES_TWO, NAMES_ONE], [NAMES_THREE, NAMES_ONE]])
+    [copy] = write_copy([req], gen, max_attempts=3, drafts=2)
+    assert len(gen.jobs) == 2 and copy.text == NAMES_THREE and copy.attempts == 2
+    assert copy.seed == gen.jobs[1][0].seed
+
+
+def test_the_held_draft_wins_when_the_extra_attempt_names_no_more() -> None:
+    """Only one extra attempt, and a tie keeps the earlier attempt's draft."""
+    req = request(kind="ad", channel="detail_page")
+    same = "Sonora sound, now 129.99 USD."  # names two, like NAMES_TWO
+    gen = ScriptedGenerator([[NAMES_TWO, NAMES_ONE], [same, BANNED], [GOOD, GOOD]])
+    [copy] = write_copy([req], gen, max_attempts=3, drafts=2)
+    assert len(gen.jobs) == 2 and copy.text == NAMES_TWO and not copy.fallback
+    assert copy.seed == gen.jobs[0][0].seed
+
+
+def test_a_complete_detail_page_draft_and_other_channels_get_no_extra_attempt() -> None:
+    """A draft naming every attribute is published at once; a feed card or push picks a
+    few attributes, and a recommendation several items', so they are not asked for all."""
+    names_all = "Sonora headphones in Black with 35 hours of battery, now 129.99 USD."
+    full = request(kind="description", channel="detail_page")
+    gen = ScriptedGenerator([[names_all, NAMES_ONE]])
+    [copy] = write_copy([full], gen, max_attempts=3, drafts=2)
+    assert copy.text == names_all and len(gen.jobs) == 1
+    for other in (
+        request(kind="description", channel="feed_card"),
+        request(kind="recommendation", channel="detail_page"),
+    ):
+        gen = ScriptedGenerator([[NAMES_TWO, NAMES_ONE]])
+        assert write_copy([other], gen, max_attempts=3, drafts=2)[0].text == NAMES_TWO
+        assert len(gen.jobs) == 1
+    gen = ScriptedGenerator([[NAMES_TWO, NAMES_ONE]])
+    [copy] = write_copy([full], gen, max_attempts=3, drafts=2, completion_retries=0)
+    assert copy.text == NAMES_TWO and len(gen.jobs) == 1
+
+
+def test_the_last_attempt_publishes_what_it_has() -> None:
+    """With no attempt left, an incomplete detail-page draft is published, not dropped."""
+    req = request(kind="description", channel="detail_page")
+    gen = ScriptedGenerator([[BANNED], [NAMES_ONE]])
+    [copy] = write_copy([req], gen, max_attempts=2)
+    assert copy.text == NAMES_ONE and copy.attempts == 2 and not copy.fallback

@@ -28,7 +28,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
     drafts = args.drafts or settings.drafts_per_attempt
     report, samples = evaluate(
-        generator, args.count, args.variants_for, drafts=drafts, pool=args.variant_pool
+        generator,
+        args.count,
+        args.variants_for,
+        drafts=drafts,
+        pool=args.variant_pool,
+        completion_retries=settings.completion_retries,
     )
     out = Path(args.out)
     write_markdown(report, samples, out / "eval.md")

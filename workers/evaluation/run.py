@@ -50,6 +50,9 @@ class EvalReport:
     perplexity: float
     fallback_rate: float
     first_draft_pass_rate: float
+    # Attempts after the first, per request: re-samples after failing drafts, and a detail
+    # page's one more try to name every attribute (writer.wants_every_attribute).
+    extra_attempts_per_request: float
     drafts_per_attempt: int
     variant_pool: int
     seconds: float
@@ -79,6 +82,7 @@ def evaluate(
     max_attempts: int = 3,
     drafts: int = 5,
     pool: int = 12,
+    completion_retries: int = 1,
 ) -> tuple[EvalReport, list[tuple[ContentRequest, str, str, bool]]]:
     """Run the evaluation; return the figures and (request, reference, text, fallback) samples."""
     from export.corpus import eval_examples  # the held-out split lives with the corpus
@@ -87,14 +91,24 @@ def evaluate(
     examples = eval_examples(count)
     requests = [e.request for e in examples]
     first_drafts: dict[str, list[GuardResult]] = {}
+    later_attempts: set[tuple[str, int]] = set()
 
     def observe(
         attempt: int, draft: int, req: ContentRequest, _text: str, guards: list[GuardResult]
     ) -> None:
         if attempt == 0 and draft == 0:
             first_drafts[req.request_id] = guards
+        elif attempt > 0:
+            later_attempts.add((req.request_id, attempt))
 
-    written = write_copy(requests, generator, max_attempts, observe=observe, drafts=drafts)
+    written = write_copy(
+        requests,
+        generator,
+        max_attempts,
+        observe=observe,
+        drafts=drafts,
+        completion_retries=completion_retries,
+    )
     raw = list(first_drafts.values())
     published = [check_all(w.text, w.request) for w in written]
     recall = [
@@ -133,6 +147,7 @@ def evaluate(
         perplexity=ppl,
         fallback_rate=sum(w.fallback for w in written) / n,
         first_draft_pass_rate=sum(all(g.passed for g in gs) for gs in raw) / n,
+        extra_attempts_per_request=len(later_attempts) / n,
         drafts_per_attempt=drafts,
         variant_pool=pool,
         seconds=time.perf_counter() - started,

@@ -134,6 +134,11 @@ def drafts_for(generator: TextGenerator, settings: Settings) -> int:
     return settings.drafts_per_attempt if getattr(generator, "samples", True) else 1
 
 
+def completion_retries_for(generator: TextGenerator, settings: Settings) -> int:
+    """The setting, or 0 for a seed-blind generator (another attempt would repeat it)."""
+    return settings.completion_retries if getattr(generator, "samples", True) else 0
+
+
 def build_pipeline_with(
     settings: Settings,
     generator: TextGenerator,
@@ -156,6 +161,7 @@ def build_pipeline_with(
         generator=generator,
         max_attempts=settings.max_resample_attempts + 1,
         drafts=drafts_for(generator, settings),
+        completion_retries=completion_retries_for(generator, settings),
         deterministic=deterministic,
         kinds=kinds,
     )

@@ -69,6 +69,8 @@ class Pipeline:
     max_attempts: int = 3
     # Drafts written per request and attempt; the passing one naming most attributes wins.
     drafts: int = 1
+    # Extra attempts for a detail-page text that leaves an attribute out (see the writer).
+    completion_retries: int = 0
     # Replays set this: created_at becomes the source record's timestamp and latency_ms 0,
     # so the same range replayed twice yields byte-identical records.
     deterministic: bool = False
@@ -152,7 +154,13 @@ def handle(batch: Sequence[Envelope], p: Pipeline) -> list[Outcome]:
         requests.extend(decoded)
         owners.extend([env] * len(decoded))
     if requests:
-        written = write_copy(requests, p.generator, p.max_attempts, drafts=p.drafts)
+        written = write_copy(
+            requests,
+            p.generator,
+            p.max_attempts,
+            drafts=p.drafts,
+            completion_retries=p.completion_retries,
+        )
         failed: set[int] = set()
         encoded: list[tuple[Envelope, Output]] = []
         for env, copy in zip(owners, written, strict=True):

@@ -12,6 +12,14 @@ $17.99"). Measured on 200 held-out requests with the small model (``copyflow eva
 N``): attribute coverage 0.8985 with three drafts, 0.9066 with five (the default). The "was"
 price alone was missing from 14 of the 22 texts whose reference names it, with three.
 The engine prefills a prompt once for all of its drafts (``workers.engine.generate``).
+
+A detail page's description or ad is the product's full copy, so it should name every
+attribute (the grammar's detail-page texts name 96–100% of the values; a feed card or a push
+picks two or three). When none of an attempt's passing drafts does, the best one is held and
+one more attempt is made; the better of the two is published (ties go to the held one). On
+the held-out set this asks for 28 more attempts per 200 requests (14% more drafts) and lifts
+attribute coverage from 0.892 to 0.902, where eight drafts per attempt (60% more) gave the
+same. See ``wants_every_attribute``.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from workers.domain import Channel, ContentRequest, Locale
-from workers.generator.coverage import named_attributes
+from workers.generator.coverage import attribute_values, named_attributes
 from workers.generator.identity import sampling_seed
 from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
@@ -176,17 +184,25 @@ def judge(
     return text, guards
 
 
+def wants_every_attribute(request: ContentRequest) -> bool:
+    """Is this text the product's full copy, expected to name each of its attributes?"""
+    return request.channel == "detail_page" and request.kind in ("description", "ad")
+
+
 def write_copy(
     requests: Sequence[ContentRequest],
     generator: TextGenerator,
     max_attempts: int = 3,
     observe: DraftObserver | None = None,
     drafts: int = 1,
+    completion_retries: int = 1,
 ) -> list[WrittenCopy]:
     """Generate, guard and re-sample a batch; failing requests fall back to a template.
 
     ``drafts`` texts are written per request and attempt (see the module doc).
     ``observe`` sees every model draft (the evaluation measures raw drafts through it).
+    ``completion_retries``: extra attempts (within ``max_attempts``) for a full-copy text
+    whose best passing draft leaves an attribute out (``wants_every_attribute``).
     """
     if drafts < 1:
         raise ValueError(f"drafts must be at least 1, not {drafts}")
@@ -195,6 +211,14 @@ def write_copy(
     word_pairs = word_pairs_of(generator)
     results: dict[int, WrittenCopy] = {}
     last_guards: dict[int, list[GuardResult]] = {}
+    # A passing draft kept while another attempt tries to name more, and the retries used.
+    held: dict[int, tuple[int, str, int, list[GuardResult]]] = {}
+    retries: dict[int, int] = {}
+    complete = {
+        i: len(attribute_values(r))
+        for i, r in enumerate(requests)
+        if completion_retries > 0 and wants_every_attribute(r)
+    }
     pending = list(range(len(requests)))
     for attempt in range(max_attempts):
         if not pending:
@@ -203,7 +227,8 @@ def write_copy(
         outputs = generator.generate(jobs)
         still: list[int] = []
         for n, i in enumerate(pending):
-            best: tuple[int, str, int, list[GuardResult]] | None = None
+            best = held.pop(i, None)  # an earlier attempt's draft wins ties
+            count = drafts > 1 or i in complete
             for d in range(drafts):
                 job = jobs[n * drafts + d]
                 text, guards = judge(outputs[n * drafts + d], requests[i], word_pairs)
@@ -212,10 +237,20 @@ def write_copy(
                 if not passed(guards):
                     last_guards[i] = guards
                     continue
-                named = named_attributes(text, requests[i]) if drafts > 1 else 0
+                named = named_attributes(text, requests[i]) if count else 0
                 if best is None or named > best[0]:
                     best = (named, text, job.seed, guards)
             if best is None:
+                still.append(i)
+                continue
+            if (
+                i in complete
+                and best[0] < complete[i]
+                and retries.get(i, 0) < completion_retries
+                and attempt + 1 < max_attempts
+            ):
+                held[i] = best
+                retries[i] = retries.get(i, 0) + 1
                 still.append(i)
                 continue
             _, text, seed, guards = best

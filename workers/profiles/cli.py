@@ -52,6 +52,7 @@ def _write_and_compare(pairs: Sequence[tuple[ContentRequest, ContentRequest]]) -
     """The worker's writer (default model and settings) on each request of ``pairs``."""
     from workers.generator.factory import (
         OnnxTextGenerator,
+        completion_retries_for,
         drafts_for,
         generator_config,
         runtime_options,
@@ -72,6 +73,7 @@ def _write_and_compare(pairs: Sequence[tuple[ContentRequest, ContentRequest]]) -
         generator,
         max_attempts=settings.max_resample_attempts + 1,
         drafts=drafts_for(generator, settings),
+        completion_retries=completion_retries_for(generator, settings),
     )
     return compare_leads(pairs, {w.request.request_id: w.text for w in written})
 
