@@ -40,6 +40,7 @@ from workers.guards.frames import (
     drop_needless_articles,
     frame_problems,
     unlike_values,
+    unmeasured_values,
 )
 from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
@@ -153,7 +154,8 @@ def judge(
     fails it (``slot_roles``, ``frames``), and with the model's ``word_pairs`` so do words
     its training copy never put together (``fluency``)."""
     # A Chinese clause that words its attribute as another kind is cut (frames).
-    unlike = unlike_values(slot_values(request))
+    values = slot_values(request)
+    unlike = unlike_values(values)
     draft, mended = cut_misworded(draft, request.locale, unlike=unlike)
     # "with a {1.battery_life} per charge": the stray article goes (frames).
     draft, dropped = drop_needless_articles(draft, request.locale)
@@ -173,7 +175,9 @@ def judge(
         ]
     problems = [f"unresolved: {', '.join(unresolved)}"] if unresolved else []
     problems += slot_role_problems(draft, request.locale)
-    problems += frame_problems(draft, request.locale, unlike=unlike)
+    problems += frame_problems(
+        draft, request.locale, unlike=unlike, unmeasured=unmeasured_values(values)
+    )
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))
     elif mended or dropped:

@@ -25,6 +25,12 @@ or "in" is dropped (``drop_needless_articles``; refused if still there) when no 
 the grammar puts an article there: the demo published "a 35 hours per charge" and "a 60
 days of battery life".
 
+Words of amount ("just", "up to", "room for", "可达") say how much of something a product
+has, so the value after them must be an amount: a number with a unit. The demo published
+"just Forest Green colorway", "up to organic cotton body", "room for dry skin" and "just 10"
+(a shoe size): ``unmeasured_values`` names the slots that hold no amount, and such a slot
+after one of these words is refused.
+
 The table is read from ``export.phrases`` itself, so the guard and the grammar never
 drift apart; a test checks that every training target passes. Checked on the draft,
 before its slots are filled, where the keys are still visible.
@@ -191,6 +197,35 @@ def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
     return frozenset(unlike)
 
 
+def unmeasured_values(slot_values: Mapping[str, str]) -> frozenset[str]:
+    """Slots whose value is no amount: no number, or a bare number with no unit (a colour,
+    a material, a shoe size "10"); names and prices are not attributes and are left out."""
+    return frozenset(
+        slot
+        for slot, value in slot_values.items()
+        if slot.partition(".")[2] not in _KEEP_KEYS and unit_of(value) in (None, "")
+    )
+
+
+# Words that ask for an amount after them ("just 280g", "up to 35 hours", "可达30小时").
+_EN_AMOUNT_WORDS = re.compile(r"(?<![A-Za-z])(?:just|up to|room for)\s+$", re.IGNORECASE)
+_ZH_AMOUNT_WORDS = re.compile(r"(?:可达|高达|长达)\s*$")
+
+
+def _no_amount(draft: str, locale: Locale, unmeasured: Iterable[str]) -> list[str]:
+    """Slots holding no amount right after a word of amount (see the module doc)."""
+    wanted = frozenset(unmeasured)
+    if not wanted:
+        return []
+    words = _EN_AMOUNT_WORDS if locale == "en" else _ZH_AMOUNT_WORDS
+    problems = []
+    for m in _SLOT.finditer(draft):
+        slot = m.group(0)[1:-1]
+        if slot in wanted and (w := words.search(draft[max(0, m.start() - 16) : m.start()])):
+            problems.append(f"{w.group(0).strip()!r} before a value with no amount: {m.group(0)}")
+    return problems
+
+
 # Frames are short: the words right before or after a slot are all that is read.
 _REACH = 48
 
@@ -275,14 +310,20 @@ def _misworded(
 
 
 def frame_problems(
-    draft: str, locale: Locale, table: FrameTable | None = None, unlike: Iterable[str] = ()
+    draft: str,
+    locale: Locale,
+    table: FrameTable | None = None,
+    unlike: Iterable[str] = (),
+    unmeasured: Iterable[str] = (),
 ) -> list[str]:
     """Slots of ``draft`` worded as some other key's attribute (empty: none); ``unlike``:
-    slots whose values are not the grammar's kind for their key (``unlike_values``)."""
+    slots whose values are not the grammar's kind for their key (``unlike_values``);
+    ``unmeasured``: slots whose values are no amount (``unmeasured_values``)."""
     table = table or grammar_table(locale)
     problems = _dangling(draft, table) if locale == "en" else []
     if "{" not in draft:
         return problems
+    problems += _no_amount(draft, locale, unmeasured)
     if locale == "en":
         problems += _needless_articles(draft, table)
     return problems + [problem for _, problem in _misworded(draft, locale, table, unlike)]

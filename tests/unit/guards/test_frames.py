@@ -11,7 +11,9 @@ from workers.guards.frames import (
     grammar_table,
     unit_of,
     unlike_values,
+    unmeasured_values,
 )
+from workers.slots import slot_values
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,17 @@ def test_every_training_and_eval_target_words_its_slots_as_their_own() -> None:
     from export.corpus import eval_examples, train_examples
 
     examples = train_examples(6000) + eval_examples(200)
-    bad = [(e.slotted, p) for e in examples if (p := frame_problems(e.slotted, e.request.locale))]
+    bad = [
+        (e.slotted, p)
+        for e in examples
+        if (
+            p := frame_problems(
+                e.slotted,
+                e.request.locale,
+                unmeasured=unmeasured_values(slot_values(e.request)),
+            )
+        )
+    ]
     assert bad == []
 
 
@@ -265,3 +277,40 @@ def test_the_stray_article_is_dropped_and_the_writer_says_so() -> None:
     assert text == "The Noise Cancelling Headphones H7 with 35 hours per charge. Now $129.99!"
     assert guards[0].name == "slots" and guards[0].passed
     assert guards[0].detail == "dropped: 'a' before {1.battery_life} per charge"
+
+
+def test_a_word_of_amount_needs_an_amount_after_it() -> None:
+    """The demo published "just Forest Green colorway", "up to organic cotton body", "room
+    for dry skin" and "just 10" (a shoe size): after "just", "up to", "room for" or "可达" a
+    value must be a number with a unit. Amounts, names and prices stay allowed."""
+    values = {
+        "1.color": "Forest Green",
+        "1.material": "organic cotton",
+        "1.skin_type": "dry skin",
+        "1.shoe_size": "10",
+        "1.weight": "280g",
+        "1.battery_life": "35 hours",
+        "1.price": "119.00",
+        "1.brand": "Stridex",
+    }
+    unmeasured = unmeasured_values(values)
+    assert unmeasured == {"1.color", "1.material", "1.skin_type", "1.shoe_size"}
+    for draft in (
+        "The shoes with a 10 fit and just {1.color} colorway.",
+        "Inside: up to {1.material} body.",
+        "Expect room for {1.skin_type} and more.",
+        "With 280g in weight and Just {1.shoe_size}.",
+    ):
+        [problem] = frame_problems(draft, "en", unmeasured=unmeasured)
+        assert "before a value with no amount" in problem
+    for draft in (
+        "Weighs just {1.weight}.",
+        "Up to {1.battery_life} of playtime.",
+        "Just ${1.price}.",
+        "Adjust {1.color} to taste.",  # "adjust" is not "just"
+    ):
+        assert frame_problems(draft, "en", unmeasured=unmeasured) == []
+    assert any(
+        "no amount" in p for p in frame_problems("续航可达{1.color}", "zh", unmeasured=unmeasured)
+    )
+    assert frame_problems("续航可达{1.battery_life}", "zh", unmeasured=unmeasured) == []
