@@ -36,6 +36,7 @@ from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
 from workers.guards.fluency import WordPairs
 from workers.guards.frames import (
+    bare_number_values,
     cut_misworded,
     drop_needless_articles,
     frame_problems,
@@ -176,7 +177,11 @@ def judge(
     problems = [f"unresolved: {', '.join(unresolved)}"] if unresolved else []
     problems += slot_role_problems(draft, request.locale)
     problems += frame_problems(
-        draft, request.locale, unlike=unlike, unmeasured=unmeasured_values(values)
+        draft,
+        request.locale,
+        unlike=unlike,
+        unmeasured=unmeasured_values(values),
+        bare_numbers=bare_number_values(values),
     )
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))

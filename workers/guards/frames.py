@@ -29,7 +29,11 @@ Words of amount ("just", "up to", "room for", "可达") say how much of somethin
 has, so the value after them must be an amount: a number with a unit. The demo published
 "just Forest Green colorway", "up to organic cotton body", "room for dry skin" and "just 10"
 (a shoe size): ``unmeasured_values`` names the slots that hold no amount, and such a slot
-after one of these words is refused.
+after one of these words is refused. In English a bare number ("10") must also have a word
+beside it that says what it counts: "a Blue colorway and 10." names nothing
+(``bare_number_values``; "a 10 fit", "size 10" and "US 10" do). Nor may an attribute's
+noun stand alone as a list item: "…and 60 days of battery life and a weight." says the
+product has a weight, and nothing else.
 
 The table is read from ``export.phrases`` itself, so the guard and the grammar never
 drift apart; a test checks that every training target passes. Checked on the draft,
@@ -207,6 +211,52 @@ def unmeasured_values(slot_values: Mapping[str, str]) -> frozenset[str]:
     )
 
 
+def bare_number_values(slot_values: Mapping[str, str]) -> frozenset[str]:
+    """Slots whose value is a number with no unit ("10", "87"), names and prices left out."""
+    return frozenset(
+        slot
+        for slot, value in slot_values.items()
+        if slot.partition(".")[2] not in _KEEP_KEYS and unit_of(value) == ""
+    )
+
+
+# A bare number between list joints names nothing: ", and {1.shoe_size}." / "with {1.keys},".
+_EN_JOINT_BEFORE = re.compile(
+    r"(?:^|[,;:(]|(?<![A-Za-z])(?:and|with|of|just|plus))\s*$", re.IGNORECASE
+)
+_EN_JOINT_AFTER = re.compile(r"^\s*(?:$|[,.;:!?)]|(?:and|with)(?![A-Za-z]))", re.IGNORECASE)
+
+
+# An attribute's noun with an article and no value: "and a weight.", "a capacity, a …".
+_EN_VALUELESS_NOUN = re.compile(
+    r"(?<![A-Za-z])(?:a|an)\s+(?:weight|capacity|colou?r|size|material|screen|power|volume"
+    r"|height|length|thickness|storage|battery|battery life|finish|scent|flavor|diameter)"
+    r"\s*(?:$|[,.;:!?)]|(?:and|with)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
+
+
+def _valueless_nouns(draft: str) -> list[str]:
+    return [
+        f"an attribute with no value: {m.group(0).strip()}"
+        for m in _EN_VALUELESS_NOUN.finditer(draft)
+    ]
+
+
+def _nameless_numbers(draft: str, bare: Iterable[str]) -> list[str]:
+    wanted = frozenset(bare)
+    if not wanted:
+        return []
+    problems = []
+    for m in _SLOT.finditer(draft):
+        if m.group(0)[1:-1] not in wanted:
+            continue
+        before, after = draft[max(0, m.start() - 16) : m.start()], draft[m.end() : m.end() + 16]
+        if _EN_JOINT_BEFORE.search(before) and _EN_JOINT_AFTER.search(after):
+            problems.append(f"a bare number that names nothing: {m.group(0)}")
+    return problems
+
+
 # Words that ask for an amount after them ("just 280g", "up to 35 hours", "可达30小时").
 _EN_AMOUNT_WORDS = re.compile(r"(?<![A-Za-z])(?:just|up to|room for)\s+$", re.IGNORECASE)
 _ZH_AMOUNT_WORDS = re.compile(r"(?:可达|高达|长达)\s*$")
@@ -315,17 +365,20 @@ def frame_problems(
     table: FrameTable | None = None,
     unlike: Iterable[str] = (),
     unmeasured: Iterable[str] = (),
+    bare_numbers: Iterable[str] = (),
 ) -> list[str]:
     """Slots of ``draft`` worded as some other key's attribute (empty: none); ``unlike``:
     slots whose values are not the grammar's kind for their key (``unlike_values``);
-    ``unmeasured``: slots whose values are no amount (``unmeasured_values``)."""
+    ``unmeasured``: slots whose values are no amount (``unmeasured_values``);
+    ``bare_numbers``: slots whose values are numbers without a unit (``bare_number_values``)."""
     table = table or grammar_table(locale)
-    problems = _dangling(draft, table) if locale == "en" else []
+    problems = _dangling(draft, table) + _valueless_nouns(draft) if locale == "en" else []
     if "{" not in draft:
         return problems
     problems += _no_amount(draft, locale, unmeasured)
     if locale == "en":
         problems += _needless_articles(draft, table)
+        problems += _nameless_numbers(draft, bare_numbers)
     return problems + [problem for _, problem in _misworded(draft, locale, table, unlike)]
 
 

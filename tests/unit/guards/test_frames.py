@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workers.guards.frames import (
+    bare_number_values,
     build_table,
     cut_misworded,
     frame_problems,
@@ -96,6 +97,7 @@ def test_every_training_and_eval_target_words_its_slots_as_their_own() -> None:
                 e.slotted,
                 e.request.locale,
                 unmeasured=unmeasured_values(slot_values(e.request)),
+                bare_numbers=bare_number_values(slot_values(e.request)),
             )
         )
     ]
@@ -314,3 +316,41 @@ def test_a_word_of_amount_needs_an_amount_after_it() -> None:
         "no amount" in p for p in frame_problems("续航可达{1.color}", "zh", unmeasured=unmeasured)
     )
     assert frame_problems("续航可达{1.battery_life}", "zh", unmeasured=unmeasured) == []
+
+
+def test_a_bare_number_needs_a_word_that_says_what_it_counts() -> None:
+    """The demo published "a Blue colorway and 10." (a shoe size): a number without a unit
+    between list joints names nothing. "a 10 fit", "size 10" and "87 keys" do."""
+    values = {"1.shoe_size": "10", "1.keys": "87", "1.weight": "280g", "1.color": "Blue"}
+    bare = bare_number_values(values)
+    assert bare == {"1.shoe_size", "1.keys"}
+    for draft in (
+        "With a {1.color} colorway and {1.shoe_size}.",
+        "With {1.keys}, a {1.color} finish.",
+        "Inside: {1.shoe_size} and a {1.color} finish.",
+    ):
+        [problem] = frame_problems(draft, "en", bare_numbers=bare)
+        assert "bare number" in problem
+    for draft in (
+        "With a {1.shoe_size} fit and {1.weight}.",
+        "Size {1.shoe_size}, {1.keys} keys.",
+        "With a {1.color} finish and {1.weight}.",
+    ):
+        assert frame_problems(draft, "en", bare_numbers=bare) == []
+
+
+def test_an_attributes_noun_alone_names_no_value() -> None:
+    """The demo published "…and 60 days of battery life and a weight.": a bare attribute
+    noun in a list says nothing. With its value beside it, it is ordinary wording."""
+    for draft in (
+        "With {1.color} color and {1.battery_life} of battery life and a weight.",
+        "It offers a capacity, a {1.color} finish and more.",
+    ):
+        [problem] = frame_problems(draft, "en")
+        assert "an attribute with no value" in problem
+    for draft in (
+        "With a {1.weight} weight and a {1.color} finish.",
+        "It offers a weight of {1.weight}.",
+        "Take a look at the finish.",
+    ):
+        assert frame_problems(draft, "en") == []
