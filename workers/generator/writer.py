@@ -36,12 +36,11 @@ from workers.guards import GuardResult, check_all, passed
 from workers.guards.claims import CLAIMS, strip_claims
 from workers.guards.fluency import WordPairs
 from workers.guards.frames import (
-    bare_number_values,
     cut_misworded,
     drop_needless_articles,
     frame_problems,
     unlike_values,
-    unmeasured_values,
+    value_units,
 )
 from workers.guards.result import listing
 from workers.guards.slot_roles import slot_role_problems
@@ -180,8 +179,7 @@ def judge(
         draft,
         request.locale,
         unlike=unlike,
-        unmeasured=unmeasured_values(values),
-        bare_numbers=bare_number_values(values),
+        units=value_units(values),
     )
     if problems:
         guards.insert(0, GuardResult("slots", False, "; ".join(problems)))

@@ -28,10 +28,10 @@ days of battery life".
 Words of amount ("just", "up to", "room for", "可达") say how much of something a product
 has, so the value after them must be an amount: a number with a unit. The demo published
 "just Forest Green colorway", "up to organic cotton body", "room for dry skin" and "just 10"
-(a shoe size): ``unmeasured_values`` names the slots that hold no amount, and such a slot
-after one of these words is refused. In English a bare number ("10") must also have a word
+(a shoe size): a slot whose value has no number with a unit (``value_units``) is refused
+after one of these words. In English a bare number ("10") must also have a word
 beside it that says what it counts: "a Blue colorway and 10." names nothing
-(``bare_number_values``; "a 10 fit", "size 10" and "US 10" do). Nor may an attribute's
+("a 10 fit", "size 10" and "US 10" do). Nor may an attribute's
 noun stand alone as a list item: "…and 60 days of battery life and a weight." says the
 product has a weight, and nothing else.
 
@@ -201,23 +201,19 @@ def unlike_values(slot_values: Mapping[str, str]) -> frozenset[str]:
     return frozenset(unlike)
 
 
-def unmeasured_values(slot_values: Mapping[str, str]) -> frozenset[str]:
-    """Slots whose value is no amount: no number, or a bare number with no unit (a colour,
-    a material, a shoe size "10"); names and prices are not attributes and are left out."""
-    return frozenset(
-        slot
+def value_units(slot_values: Mapping[str, str]) -> dict[str, str | None]:
+    """Each attribute slot's unit (``unit_of``): None for a value with no number (a colour,
+    a material), "" for a bare number (a shoe size "10"). Names and prices are not
+    attributes and are left out. What the amount rules read (see the module doc)."""
+    return {
+        slot: unit_of(value)
         for slot, value in slot_values.items()
-        if slot.partition(".")[2] not in _KEEP_KEYS and unit_of(value) in (None, "")
-    )
+        if slot.partition(".")[2] not in _KEEP_KEYS
+    }
 
 
-def bare_number_values(slot_values: Mapping[str, str]) -> frozenset[str]:
-    """Slots whose value is a number with no unit ("10", "87"), names and prices left out."""
-    return frozenset(
-        slot
-        for slot, value in slot_values.items()
-        if slot.partition(".")[2] not in _KEEP_KEYS and unit_of(value) == ""
-    )
+# A unit no slot has: a slot missing from ``value_units`` (a name, a price) is an amount.
+_NOT_AN_ATTRIBUTE = "-"
 
 
 # A bare number between list joints names nothing: ", and {1.shoe_size}." / "with {1.keys},".
@@ -243,13 +239,10 @@ def _valueless_nouns(draft: str) -> list[str]:
     ]
 
 
-def _nameless_numbers(draft: str, bare: Iterable[str]) -> list[str]:
-    wanted = frozenset(bare)
-    if not wanted:
-        return []
+def _nameless_numbers(draft: str, units: Mapping[str, str | None]) -> list[str]:
     problems = []
     for m in _SLOT.finditer(draft):
-        if m.group(0)[1:-1] not in wanted:
+        if units.get(m.group(0)[1:-1], _NOT_AN_ATTRIBUTE) != "":
             continue
         before, after = draft[max(0, m.start() - 16) : m.start()], draft[m.end() : m.end() + 16]
         if _EN_JOINT_BEFORE.search(before) and _EN_JOINT_AFTER.search(after):
@@ -262,16 +255,13 @@ _EN_AMOUNT_WORDS = re.compile(r"(?<![A-Za-z])(?:just|up to|room for)\s+$", re.IG
 _ZH_AMOUNT_WORDS = re.compile(r"(?:可达|高达|长达)\s*$")
 
 
-def _no_amount(draft: str, locale: Locale, unmeasured: Iterable[str]) -> list[str]:
+def _no_amount(draft: str, locale: Locale, units: Mapping[str, str | None]) -> list[str]:
     """Slots holding no amount right after a word of amount (see the module doc)."""
-    wanted = frozenset(unmeasured)
-    if not wanted:
-        return []
     words = _EN_AMOUNT_WORDS if locale == "en" else _ZH_AMOUNT_WORDS
     problems = []
     for m in _SLOT.finditer(draft):
-        slot = m.group(0)[1:-1]
-        if slot in wanted and (w := words.search(draft[max(0, m.start() - 16) : m.start()])):
+        unit = units.get(m.group(0)[1:-1], _NOT_AN_ATTRIBUTE)
+        if unit in (None, "") and (w := words.search(draft[max(0, m.start() - 16) : m.start()])):
             problems.append(f"{w.group(0).strip()!r} before a value with no amount: {m.group(0)}")
     return problems
 
@@ -364,21 +354,20 @@ def frame_problems(
     locale: Locale,
     table: FrameTable | None = None,
     unlike: Iterable[str] = (),
-    unmeasured: Iterable[str] = (),
-    bare_numbers: Iterable[str] = (),
+    units: Mapping[str, str | None] | None = None,
 ) -> list[str]:
     """Slots of ``draft`` worded as some other key's attribute (empty: none); ``unlike``:
     slots whose values are not the grammar's kind for their key (``unlike_values``);
-    ``unmeasured``: slots whose values are no amount (``unmeasured_values``);
-    ``bare_numbers``: slots whose values are numbers without a unit (``bare_number_values``)."""
+    ``units``: the attribute slots' units (``value_units``), for the amount rules."""
     table = table or grammar_table(locale)
     problems = _dangling(draft, table) + _valueless_nouns(draft) if locale == "en" else []
     if "{" not in draft:
         return problems
-    problems += _no_amount(draft, locale, unmeasured)
+    units = units or {}
+    problems += _no_amount(draft, locale, units)
     if locale == "en":
         problems += _needless_articles(draft, table)
-        problems += _nameless_numbers(draft, bare_numbers)
+        problems += _nameless_numbers(draft, units)
     return problems + [problem for _, problem in _misworded(draft, locale, table, unlike)]
 
 

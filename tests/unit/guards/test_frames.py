@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from workers.guards.frames import (
-    bare_number_values,
     build_table,
     cut_misworded,
     frame_problems,
     grammar_table,
     unit_of,
     unlike_values,
-    unmeasured_values,
+    value_units,
 )
 from workers.slots import slot_values
 
@@ -96,8 +95,7 @@ def test_every_training_and_eval_target_words_its_slots_as_their_own() -> None:
             p := frame_problems(
                 e.slotted,
                 e.request.locale,
-                unmeasured=unmeasured_values(slot_values(e.request)),
-                bare_numbers=bare_number_values(slot_values(e.request)),
+                units=value_units(slot_values(e.request)),
             )
         )
     ]
@@ -281,76 +279,94 @@ def test_the_stray_article_is_dropped_and_the_writer_says_so() -> None:
     assert guards[0].detail == "dropped: 'a' before {1.battery_life} per charge"
 
 
+def _judged(
+    refused: tuple[str, ...],
+    allowed: tuple[str, ...],
+    said: str,
+    units: dict[str, str | None] | None = None,
+) -> None:
+    """Each refused English draft gets exactly one problem, saying ``said``; each allowed
+    one gets none."""
+    for draft in refused:
+        [problem] = frame_problems(draft, "en", units=units)
+        assert said in problem, draft
+    for draft in allowed:
+        assert frame_problems(draft, "en", units=units) == [], draft
+
+
 def test_a_word_of_amount_needs_an_amount_after_it() -> None:
     """The demo published "just Forest Green colorway", "up to organic cotton body", "room
     for dry skin" and "just 10" (a shoe size): after "just", "up to", "room for" or "可达" a
     value must be a number with a unit. Amounts, names and prices stay allowed."""
-    values = {
-        "1.color": "Forest Green",
-        "1.material": "organic cotton",
-        "1.skin_type": "dry skin",
-        "1.shoe_size": "10",
-        "1.weight": "280g",
-        "1.battery_life": "35 hours",
-        "1.price": "119.00",
-        "1.brand": "Stridex",
-    }
-    unmeasured = unmeasured_values(values)
-    assert unmeasured == {"1.color", "1.material", "1.skin_type", "1.shoe_size"}
-    for draft in (
-        "The shoes with a 10 fit and just {1.color} colorway.",
-        "Inside: up to {1.material} body.",
-        "Expect room for {1.skin_type} and more.",
-        "With 280g in weight and Just {1.shoe_size}.",
-    ):
-        [problem] = frame_problems(draft, "en", unmeasured=unmeasured)
-        assert "before a value with no amount" in problem
-    for draft in (
-        "Weighs just {1.weight}.",
-        "Up to {1.battery_life} of playtime.",
-        "Just ${1.price}.",
-        "Adjust {1.color} to taste.",  # "adjust" is not "just"
-    ):
-        assert frame_problems(draft, "en", unmeasured=unmeasured) == []
-    assert any(
-        "no amount" in p for p in frame_problems("续航可达{1.color}", "zh", unmeasured=unmeasured)
+    units = value_units(
+        {
+            "1.color": "Forest Green",
+            "1.material": "organic cotton",
+            "1.skin_type": "dry skin",
+            "1.shoe_size": "10",
+            "1.weight": "280g",
+            "1.battery_life": "35 hours",
+            "1.price": "119.00",
+            "1.brand": "Stridex",
+        }
     )
-    assert frame_problems("续航可达{1.battery_life}", "zh", unmeasured=unmeasured) == []
+    unmeasured = {slot for slot, unit in units.items() if unit in (None, "")}
+    assert unmeasured == {"1.color", "1.material", "1.skin_type", "1.shoe_size"}
+    _judged(
+        (
+            "The shoes with a 10 fit and just {1.color} colorway.",
+            "Inside: up to {1.material} body.",
+            "Expect room for {1.skin_type} and more.",
+            "With 280g in weight and Just {1.shoe_size} US sizing.",
+        ),
+        (
+            "Weighs just {1.weight}.",
+            "Up to {1.battery_life} of playtime.",
+            "Just ${1.price}.",
+            "Adjust {1.color} to taste.",  # "adjust" is not "just"
+        ),
+        "before a value with no amount",
+        units,
+    )
+    assert any("no amount" in p for p in frame_problems("续航可达{1.color}", "zh", units=units))
+    assert frame_problems("续航可达{1.battery_life}", "zh", units=units) == []
 
 
 def test_a_bare_number_needs_a_word_that_says_what_it_counts() -> None:
     """The demo published "a Blue colorway and 10." (a shoe size): a number without a unit
     between list joints names nothing. "a 10 fit", "size 10" and "87 keys" do."""
-    values = {"1.shoe_size": "10", "1.keys": "87", "1.weight": "280g", "1.color": "Blue"}
-    bare = bare_number_values(values)
-    assert bare == {"1.shoe_size", "1.keys"}
-    for draft in (
-        "With a {1.color} colorway and {1.shoe_size}.",
-        "With {1.keys}, a {1.color} finish.",
-        "Inside: {1.shoe_size} and a {1.color} finish.",
-    ):
-        [problem] = frame_problems(draft, "en", bare_numbers=bare)
-        assert "bare number" in problem
-    for draft in (
-        "With a {1.shoe_size} fit and {1.weight}.",
-        "Size {1.shoe_size}, {1.keys} keys.",
-        "With a {1.color} finish and {1.weight}.",
-    ):
-        assert frame_problems(draft, "en", bare_numbers=bare) == []
+    units = value_units(
+        {"1.shoe_size": "10", "1.keys": "87", "1.weight": "280g", "1.color": "Blue"}
+    )
+    assert {slot for slot, unit in units.items() if unit == ""} == {"1.shoe_size", "1.keys"}
+    _judged(
+        (
+            "With a {1.color} colorway and {1.shoe_size}.",
+            "With {1.keys}, a {1.color} finish.",
+            "Inside: {1.shoe_size} and a {1.color} finish.",
+        ),
+        (
+            "With a {1.shoe_size} fit and {1.weight}.",
+            "Size {1.shoe_size}, {1.keys} keys.",
+            "With a {1.color} finish and {1.weight}.",
+        ),
+        "bare number",
+        units,
+    )
 
 
 def test_an_attributes_noun_alone_names_no_value() -> None:
     """The demo published "…and 60 days of battery life and a weight.": a bare attribute
     noun in a list says nothing. With its value beside it, it is ordinary wording."""
-    for draft in (
-        "With {1.color} color and {1.battery_life} of battery life and a weight.",
-        "It offers a capacity, a {1.color} finish and more.",
-    ):
-        [problem] = frame_problems(draft, "en")
-        assert "an attribute with no value" in problem
-    for draft in (
-        "With a {1.weight} weight and a {1.color} finish.",
-        "It offers a weight of {1.weight}.",
-        "Take a look at the finish.",
-    ):
-        assert frame_problems(draft, "en") == []
+    _judged(
+        (
+            "With {1.color} color and {1.battery_life} of battery life and a weight.",
+            "It offers a capacity, a {1.color} finish and more.",
+        ),
+        (
+            "With a {1.weight} weight and a {1.color} finish.",
+            "It offers a weight of {1.weight}.",
+            "Take a look at the finish.",
+        ),
+        "an attribute with no value",
+    )
