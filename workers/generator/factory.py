@@ -128,15 +128,20 @@ def generator_config(settings: Settings) -> GeneratorConfig:
     return GeneratorConfig(speculate=settings.speculate)
 
 
+def _samples(generator: TextGenerator) -> bool:
+    """Does a new seed give a new text? (The ops stand-ins write the same text for every
+    seed, so more drafts or another attempt would only repeat it.)"""
+    return bool(getattr(generator, "samples", True))
+
+
 def drafts_for(generator: TextGenerator, settings: Settings) -> int:
-    """Drafts per attempt: the setting, or 1 for a generator whose drafts ignore the seed
-    (the ops stand-ins write the same text for every seed; more drafts would repeat it)."""
-    return settings.drafts_per_attempt if getattr(generator, "samples", True) else 1
+    """Drafts per attempt: the setting, or 1 for a seed-blind generator."""
+    return settings.drafts_per_attempt if _samples(generator) else 1
 
 
 def completion_retries_for(generator: TextGenerator, settings: Settings) -> int:
-    """The setting, or 0 for a seed-blind generator (another attempt would repeat it)."""
-    return settings.completion_retries if getattr(generator, "samples", True) else 0
+    """Detail-page retries (writer.wants_every_attribute): the setting, or 0 when seed-blind."""
+    return settings.completion_retries if _samples(generator) else 0
 
 
 def build_pipeline_with(

@@ -216,20 +216,23 @@ def value_units(slot_values: Mapping[str, str]) -> dict[str, str | None]:
 _NOT_AN_ATTRIBUTE = "-"
 
 
+# Where an English list item ends: punctuation, the end, or the next "and"/"with".
+_EN_ITEM_END = r"\s*(?:$|[,.;:!?)]|(?:and|with)(?![A-Za-z]))"
 # A bare number between list joints names nothing: ", and {1.shoe_size}." / "with {1.keys},".
 _EN_JOINT_BEFORE = re.compile(
     r"(?:^|[,;:(]|(?<![A-Za-z])(?:and|with|of|just|plus))\s*$", re.IGNORECASE
 )
-_EN_JOINT_AFTER = re.compile(r"^\s*(?:$|[,.;:!?)]|(?:and|with)(?![A-Za-z]))", re.IGNORECASE)
-
-
+_EN_JOINT_AFTER = re.compile("^" + _EN_ITEM_END, re.IGNORECASE)
 # An attribute's noun with an article and no value: "and a weight.", "a capacity, a …".
 _EN_VALUELESS_NOUN = re.compile(
     r"(?<![A-Za-z])(?:a|an)\s+(?:weight|capacity|colou?r|size|material|screen|power|volume"
     r"|height|length|thickness|storage|battery|battery life|finish|scent|flavor|diameter)"
-    r"\s*(?:$|[,.;:!?)]|(?:and|with)(?![A-Za-z]))",
+    + _EN_ITEM_END,
     re.IGNORECASE,
 )
+# Words that ask for an amount after them ("just 280g", "up to 35 hours", "可达30小时").
+_EN_AMOUNT_WORDS = re.compile(r"(?<![A-Za-z])(?:just|up to|room for)\s+$", re.IGNORECASE)
+_ZH_AMOUNT_WORDS = re.compile(r"(?:可达|高达|长达)\s*$")
 
 
 def _valueless_nouns(draft: str) -> list[str]:
@@ -239,30 +242,25 @@ def _valueless_nouns(draft: str) -> list[str]:
     ]
 
 
-def _nameless_numbers(draft: str, units: Mapping[str, str | None]) -> list[str]:
-    problems = []
-    for m in _SLOT.finditer(draft):
-        if units.get(m.group(0)[1:-1], _NOT_AN_ATTRIBUTE) != "":
-            continue
-        before, after = draft[max(0, m.start() - 16) : m.start()], draft[m.end() : m.end() + 16]
-        if _EN_JOINT_BEFORE.search(before) and _EN_JOINT_AFTER.search(after):
-            problems.append(f"a bare number that names nothing: {m.group(0)}")
-    return problems
-
-
-# Words that ask for an amount after them ("just 280g", "up to 35 hours", "可达30小时").
-_EN_AMOUNT_WORDS = re.compile(r"(?<![A-Za-z])(?:just|up to|room for)\s+$", re.IGNORECASE)
-_ZH_AMOUNT_WORDS = re.compile(r"(?:可达|高达|长达)\s*$")
-
-
-def _no_amount(draft: str, locale: Locale, units: Mapping[str, str | None]) -> list[str]:
-    """Slots holding no amount right after a word of amount (see the module doc)."""
+def _amount_problems(draft: str, locale: Locale, units: Mapping[str, str | None]) -> list[str]:
+    """Slots holding no amount right after a word of amount, and (English) bare numbers
+    between list joints (see the module doc)."""
     words = _EN_AMOUNT_WORDS if locale == "en" else _ZH_AMOUNT_WORDS
     problems = []
     for m in _SLOT.finditer(draft):
         unit = units.get(m.group(0)[1:-1], _NOT_AN_ATTRIBUTE)
-        if unit in (None, "") and (w := words.search(draft[max(0, m.start() - 16) : m.start()])):
+        if unit not in (None, ""):
+            continue
+        before = draft[max(0, m.start() - 16) : m.start()]
+        if w := words.search(before):
             problems.append(f"{w.group(0).strip()!r} before a value with no amount: {m.group(0)}")
+        if (
+            unit == ""
+            and locale == "en"
+            and _EN_JOINT_BEFORE.search(before)
+            and _EN_JOINT_AFTER.search(draft[m.end() : m.end() + 16])
+        ):
+            problems.append(f"a bare number that names nothing: {m.group(0)}")
     return problems
 
 
@@ -363,11 +361,9 @@ def frame_problems(
     problems = _dangling(draft, table) + _valueless_nouns(draft) if locale == "en" else []
     if "{" not in draft:
         return problems
-    units = units or {}
-    problems += _no_amount(draft, locale, units)
+    problems += _amount_problems(draft, locale, units or {})
     if locale == "en":
         problems += _needless_articles(draft, table)
-        problems += _nameless_numbers(draft, units)
     return problems + [problem for _, problem in _misworded(draft, locale, table, unlike)]
 
 

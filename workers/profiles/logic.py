@@ -62,7 +62,7 @@ class Outcome(NamedTuple):
 
 
 _IGNORED = Outcome("ignored")
-_DUPLICATE = DUPLICATE = Outcome("duplicate")
+DUPLICATE = Outcome("duplicate")  # also what a replayed record gets (engine)
 # Outcome(*fields) without NamedTuple's Python-level __new__ (one per applied event).
 _new_outcome = partial(tuple.__new__, Outcome)
 
@@ -185,7 +185,7 @@ def apply_event(
     eids = profile["eids"]
     digest = blake2b(event.event_id.encode(), digest_size=7).hexdigest()  # event_hash
     if digest in eids and seen_event(eids, digest):  # `in` first: most events are new
-        return _DUPLICATE
+        return DUPLICATE
     eids += digest
     keep = lim.recent_event_ids * EID_CHARS
     profile["eids"] = eids[-keep:] if len(eids) > keep else eids
